@@ -53,6 +53,8 @@ pub(crate) fn init() -> Result {
 /// then: users of the module's exports hold a reference to it.
 pub(crate) fn exit() {
     NOTIFIER.unregister();
+    let r = rtnl_lock();
+    REGISTRY.with(&r, |list| *list = KVec::new());
 }
 
 impl Failover {

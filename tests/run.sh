@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The test command. On a Debian 12 machine it installs what is missing, builds
+# the test kernel (cached outside the repository), the module and its KUnit
+# module, then runs every suite:
+#   - host unit tests of the policy code (cargo test, tests/policy),
+#   - the QEMU suites (tests/harness): KUnit in the guest and the failover
+#     scenarios against the C modules and ours, in one run.
+# It ends with one line "N passed, M failed" summing all suites.
+# Results: tests/out/results.md (table) and tests/out/results.json.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+export PATH=$HOME/.cargo/bin:$PATH
+out=$root/tests/out
+mkdir -p "$out"
+passed=0 failed=0
+
+step() { printf '\n== %s\n' "$*" >&2; }
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+}
+broken() { echo "FAIL $*"; failed=$((failed + 1)); finish; }
+
+step "set-up: packages, toolchain, test kernel"
+kdir=$(tests/setup.sh | tail -n 1) || broken "setup: tests/setup.sh failed"
+
+step "building net_failover_rs.ko and net_failover_rs_kunit.ko"
+make -s KDIR="$kdir" >"$out/build.log" 2>&1 || { cat "$out/build.log"; broken "build"; }
+if grep -E '^(warning|error)' "$out/build.log"; then broken "build: warnings"; fi
+
+step "host unit tests of policy.rs"
+cargo test -q --manifest-path tests/policy/Cargo.toml >"$out/host-tests.log" 2>&1
+rc=$?
+cat "$out/host-tests.log"
+read -r hp hf < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$out/host-tests.log")
+[ $rc = 0 ] || [ "$hf" != 0 ] || hf=1
+passed=$((passed + hp)) failed=$((failed + hf))
+
+step "QEMU suites (TCG): KUnit, and the scenarios on the C and the Rust stack"
+cargo build -q --release --manifest-path tests/harness/Cargo.toml || broken "harness build"
+tests/harness/target/release/nf-harness --kdir "$kdir" --out "$out" \
+	--rust-module "$root/net_failover_rs.ko" \
+	--kunit-module "$root/tests/kunit/net_failover_rs_kunit.ko" 2>&1 | tee "$out/harness.log"
+read -r qp qf < <(tail -n 1 "$out/harness.log" | awk '/passed, .* failed$/ { print $1, $3 }')
+[ -n "${qp:-}" ] || { qp=0 qf=1; echo "FAIL harness: no result line"; }
+passed=$((passed + qp)) failed=$((failed + qf))
+finish
