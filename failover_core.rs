@@ -71,10 +71,19 @@ pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result
         master.err(format_args!("failover master must be an Ethernet device"));
         return Err(EINVAL);
     }
-    let fo = Arc::new(Failover { master: Slot::new(), ops }, GFP_KERNEL)?;
+    let fo = Arc::new(
+        Failover {
+            master: Slot::new(),
+            ops,
+        },
+        GFP_KERNEL,
+    )?;
     let r = rtnl_lock();
     REGISTRY.with(&r, |list| match list.iter_mut().find(|e| e.is_none()) {
-        Some(free) => Ok(*free = Some(fo.clone())),
+        Some(free) => {
+            *free = Some(fo.clone());
+            Ok(())
+        }
         None => list.push(Some(fo.clone()), GFP_KERNEL),
     })?;
     fo.master.replace(&r, Some(master.into()));
@@ -93,11 +102,17 @@ pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result
 /// released with [`slave_unregister`] first.
 pub(crate) fn unregister(r: &Rtnl, fo: &Arc<Failover>) {
     if let Some(master) = fo.master.replace(r, None) {
-        master.info(format_args!("failover master:{} unregistered", master.name()));
+        master.info(format_args!(
+            "failover master:{} unregistered",
+            master.name()
+        ));
         master.set_failover(r, false);
     }
     REGISTRY.with(r, |list| {
-        if let Some(i) = list.iter().position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo))) {
+        if let Some(i) = list
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)))
+        {
             // Keep the live entries first, in registration order.
             list[i] = None;
             list[i..].rotate_left(1);
@@ -133,19 +148,28 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
     if !slave.is_ether() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else { return false };
-    let Some(master) = fo.master(r) else { return false };
+    let Some((fo, ops)) = lookup(r, slave) else {
+        return false;
+    };
+    let Some(master) = fo.master(r) else {
+        return false;
+    };
     if ops.pre_register(r, slave, master).is_err() {
         return false;
     }
     if let Err(e) = slave.rx_handler_register(r, ops.rx_handler(), master) {
         let e = e.to_errno();
-        slave.err(format_args!("can not register failover rx handler (err = {e})"));
+        slave.err(format_args!(
+            "can not register failover rx handler (err = {e})"
+        ));
         return false;
     }
     if let Err(e) = slave.upper_link(r, master) {
         let e = e.to_errno();
-        slave.err(format_args!("can not set failover device {} (err = {e})", master.name()));
+        slave.err(format_args!(
+            "can not set failover device {} (err = {e})",
+            master.name()
+        ));
         slave.rx_handler_unregister(r);
         return false;
     }
@@ -165,8 +189,12 @@ pub(crate) fn slave_unregister(r: &Rtnl, slave: &NetDev) -> bool {
     if !slave.is_failover_slave() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else { return false };
-    let Some(master) = fo.master(r) else { return false };
+    let Some((fo, ops)) = lookup(r, slave) else {
+        return false;
+    };
+    let Some(master) = fo.master(r) else {
+        return false;
+    };
     if ops.pre_unregister(r, slave, master).is_err() {
         return false;
     }
@@ -182,8 +210,12 @@ fn slave_changed(r: &Rtnl, slave: &NetDev, renamed: bool) -> bool {
     if !slave.is_failover_slave() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else { return false };
-    let Some(master) = fo.master(r).filter(|m| m.link().running) else { return false };
+    let Some((fo, ops)) = lookup(r, slave) else {
+        return false;
+    };
+    let Some(master) = fo.master(r).filter(|m| m.link().running) else {
+        return false;
+    };
     if renamed {
         ops.name_change(r, slave, master);
     } else {

@@ -22,10 +22,14 @@ pub mod policy;
 mod virtio_standby;
 
 use failover_core::Failover;
-use kernel::{prelude::*, sync::{new_spinlock, Arc, SpinLock}, types::ARef};
+use kernel::{
+    prelude::*,
+    sync::{new_spinlock, Arc, SpinLock},
+    types::ARef,
+};
 use netdev::{
     bindings::NF_MASTER_HW_FEATURES, create_master, destroy_master, rcu_read, vtables, Counters,
-    LinkKsettings, Master, MasterOps, NetDev, ReadSide, Rcu, Rtnl, SkBuff, SkBuffRef, Slot,
+    LinkKsettings, Master, MasterOps, NetDev, Rcu, ReadSide, Rtnl, SkBuff, SkBuffRef, Slot,
     TxResult, Vtables, NSTATS,
 };
 use policy::{fold_queue, tx_path, Role, Stats};
@@ -79,7 +83,9 @@ impl NetFailoverInfo {
 
     /// The role `dev` is enslaved in, if it is a slave of this master.
     pub(crate) fn role_of(&self, dev: &NetDev) -> Option<Role> {
-        [Role::Primary, Role::Standby].into_iter().find(|&r| self.slot(r).holds(dev))
+        [Role::Primary, Role::Standby]
+            .into_iter()
+            .find(|&r| self.slot(r).holds(dev))
     }
 
     /// The slave that transmits now (see [`tx_path`]).
@@ -93,7 +99,9 @@ impl NetFailoverInfo {
 
     /// The present slaves, primary first.
     pub(crate) fn slaves<'a>(&self, rs: &'a impl ReadSide) -> impl Iterator<Item = &'a NetDev> {
-        [self.primary.get(rs), self.standby.get(rs)].into_iter().flatten()
+        [self.primary.get(rs), self.standby.get(rs)]
+            .into_iter()
+            .flatten()
     }
 }
 
@@ -138,7 +146,12 @@ impl MasterOps for NetFailover {
         }
     }
 
-    fn select_queue(dev: &Master<Self>, rcu: &Rcu, skb: &SkBuffRef<'_>, sb: Option<&NetDev>) -> u16 {
+    fn select_queue(
+        dev: &Master<Self>,
+        rcu: &Rcu,
+        skb: &SkBuffRef<'_>,
+        sb: Option<&NetDev>,
+    ) -> u16 {
         let txq = match dev.data().primary.get(rcu) {
             Some(p) => skb.pick_tx(p, sb),
             None => skb.rx_queue(),
@@ -179,7 +192,9 @@ impl MasterOps for NetFailover {
     }
 
     fn set_rx_mode(dev: &Master<Self>, rcu: &Rcu) {
-        dev.data().slaves(rcu).for_each(|s| s.sync_addrs(dev, false));
+        dev.data()
+            .slaves(rcu)
+            .for_each(|s| s.sync_addrs(dev, false));
     }
 
     fn vlan_add(dev: &Master<Self>, r: &Rtnl, proto: u16, vid: u16) -> Result {
@@ -206,13 +221,20 @@ impl MasterOps for NetFailover {
     fn link_ksettings(dev: &Master<Self>, r: &Rtnl, out: &mut LinkKsettings) -> Result {
         match dev.data().tx_slave(r) {
             Some(slave) => slave.link_ksettings(r, out),
-            None => Ok(out.set_unknown()),
+            None => {
+                out.set_unknown();
+                Ok(())
+            }
         }
     }
 
     fn rx_to_master(dev: &Master<Self>, rcu: &Rcu, from: &NetDev) -> bool {
         let nfo = dev.data();
-        let role = if nfo.standby.holds(from) { Role::Standby } else { Role::Primary };
+        let role = if nfo.standby.holds(from) {
+            Role::Standby
+        } else {
+            Role::Primary
+        };
         policy::rx_to_master(role, nfo.primary.get(rcu).is_some())
     }
 }
@@ -239,7 +261,9 @@ pub(crate) fn create(standby: &NetDev) -> Result<Arc<Failover>> {
 /// `net_failover_destroy()`: releases the slaves, unregisters and frees the
 /// master of `fo`.
 pub(crate) fn destroy(fo: Arc<Failover>) {
-    let Some(master) = rcu_read(|rcu| fo.master(rcu).map(ARef::from)) else { return };
+    let Some(master) = rcu_read(|rcu| fo.master(rcu).map(ARef::from)) else {
+        return;
+    };
     destroy_master::<NetFailover>(master, |m, r| {
         for role in [Role::Primary, Role::Standby] {
             if let Some(slave) = m.data().slot(role).get(r) {

@@ -35,7 +35,8 @@ use kernel::{
     unreachable_pub,
     improper_ctypes,
     unsafe_op_in_unsafe_fn,
-    clippy::all
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
 )]
 pub(crate) mod bindings {
     type __kernel_size_t = usize;
@@ -143,7 +144,10 @@ unsafe impl<T: Send> Sync for RtnlCell<T> {}
 impl<T> RtnlCell<T> {
     /// Creates the cell.
     pub(crate) const fn new(data: T) -> Self {
-        Self { busy: AtomicBool::new(false), data: UnsafeCell::new(data) }
+        Self {
+            busy: AtomicBool::new(false),
+            data: UnsafeCell::new(data),
+        }
     }
 
     /// Runs `f` on the data. Nested calls are a bug and panic.
@@ -229,14 +233,23 @@ impl NetDev {
     /// Running and carrier state.
     pub(crate) fn link(&self) -> Link {
         // SAFETY: The device is valid.
-        unsafe { Link { running: b::nf_running(self.raw()), carrier: b::nf_carrier_ok(self.raw()) } }
+        unsafe {
+            Link {
+                running: b::nf_running(self.raw()),
+                carrier: b::nf_carrier_ok(self.raw()),
+            }
+        }
     }
 
     /// How the role decision sees this device next to `master`.
     pub(crate) fn candidate(&self, master: &NetDev) -> Candidate {
         // SAFETY: Both devices are valid.
         let (parent, mparent, pci) = unsafe {
-            ((*self.raw()).dev.parent, (*master.raw()).dev.parent, b::nf_parent_is_pci(self.raw()))
+            (
+                (*self.raw()).dev.parent,
+                (*master.raw()).dev.parent,
+                b::nf_parent_is_pci(self.raw()),
+            )
         };
         Candidate {
             shares_parent: parent == mparent,
@@ -282,7 +295,12 @@ impl NetDev {
     fn update_priv_flags(&self, _: &Rtnl, set: u64, clear: u64) {
         let v = (self.priv_flags() & !clear) | set;
         // SAFETY: The device is valid; RTNL serialises writers of priv_flags.
-        unsafe { (*self.raw()).__bindgen_anon_1.__bindgen_anon_1.set_priv_flags(v as _) };
+        unsafe {
+            (*self.raw())
+                .__bindgen_anon_1
+                .__bindgen_anon_1
+                .set_priv_flags(v as _)
+        };
     }
 
     /// `netif_is_failover()`.
@@ -345,7 +363,11 @@ impl NetDev {
             (*self.raw()).hw_enc_features = f.hw_enc_features;
             (*self.raw()).hard_header_len = f.hard_header_len;
         }
-        self.update_priv_flags(r, if f.dst_release { IFF_DST_RELEASE } else { 0 }, IFF_DST_RELEASE);
+        self.update_priv_flags(
+            r,
+            if f.dst_release { IFF_DST_RELEASE } else { 0 },
+            IFF_DST_RELEASE,
+        );
         // SAFETY: The device is valid and RTNL is held.
         unsafe { b::netdev_change_features(self.raw()) };
     }
@@ -412,7 +434,9 @@ impl NetDev {
     pub(crate) fn rx_handler_register(&self, _: &Rtnl, h: RxHandler, master: &NetDev) -> Result {
         // SAFETY: Both devices are valid, RTNL is held and the handler
         // expects the master as its data.
-        to_result(unsafe { b::netdev_rx_handler_register(self.raw(), Some(h.0), master.raw().cast()) })
+        to_result(unsafe {
+            b::netdev_rx_handler_register(self.raw(), Some(h.0), master.raw().cast())
+        })
     }
 
     /// `netdev_rx_handler_unregister()`.
@@ -637,7 +661,8 @@ pub(crate) trait MasterOps: Sized + 'static {
     /// `ndo_start_xmit`, in an RCU-bh read-side section.
     fn start_xmit(dev: &Master<Self>, rcu: &Rcu, skb: SkBuff) -> TxResult;
     /// `ndo_select_queue`, in an RCU read-side section.
-    fn select_queue(dev: &Master<Self>, rcu: &Rcu, skb: &SkBuffRef<'_>, sb: Option<&NetDev>) -> u16;
+    fn select_queue(dev: &Master<Self>, rcu: &Rcu, skb: &SkBuffRef<'_>, sb: Option<&NetDev>)
+        -> u16;
     /// `ndo_get_stats64`.
     fn get_stats(dev: &Master<Self>) -> Counters;
     /// `ndo_change_mtu`.
@@ -737,12 +762,18 @@ struct Tramp<T>(PhantomData<T>);
 // core documents for it: RTNL for open/stop/change_mtu/vid/ethtool, RCU-bh
 // for start_xmit/select_queue, the address lock for set_rx_mode.
 impl<T: MasterOps> Tramp<T> {
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn open(dev: *mut b::net_device) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
         T::open(m, &r).err().map_or(0, Error::to_errno)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn stop(dev: *mut b::net_device) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
@@ -750,24 +781,46 @@ impl<T: MasterOps> Tramp<T> {
         0
     }
 
-    unsafe extern "C" fn start_xmit(skb: *mut b::sk_buff, dev: *mut b::net_device) -> b::netdev_tx_t {
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
+    unsafe extern "C" fn start_xmit(
+        skb: *mut b::sk_buff,
+        dev: *mut b::net_device,
+    ) -> b::netdev_tx_t {
         // SAFETY: See above; the core hands over a non-null skb.
-        let (m, skb) = unsafe { (Master::<T>::from_raw(dev), SkBuff(NonNull::new_unchecked(skb))) };
+        let (m, skb) = unsafe {
+            (
+                Master::<T>::from_raw(dev),
+                SkBuff(NonNull::new_unchecked(skb)),
+            )
+        };
         T::start_xmit(m, &Rcu(PhantomData), skb).0
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn select_queue(
         dev: *mut b::net_device,
         skb: *mut b::sk_buff,
         sb_dev: *mut b::net_device,
     ) -> u16 {
         // SAFETY: See above; `sb_dev` is null or valid.
-        let (m, sb) = unsafe { (Master::<T>::from_raw(dev), (!sb_dev.is_null()).then(|| NetDev::from_raw(sb_dev))) };
+        let (m, sb) = unsafe {
+            (
+                Master::<T>::from_raw(dev),
+                (!sb_dev.is_null()).then(|| NetDev::from_raw(sb_dev)),
+            )
+        };
         // SAFETY: Non-null during the callback.
         let skb = SkBuffRef(unsafe { NonNull::new_unchecked(skb) }, PhantomData);
         T::select_queue(m, &Rcu(PhantomData), &skb, sb)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn get_stats64(dev: *mut b::net_device, out: *mut b::rtnl_link_stats64) {
         // SAFETY: See above.
         let s = T::get_stats(unsafe { Master::<T>::from_raw(dev) });
@@ -775,24 +828,40 @@ impl<T: MasterOps> Tramp<T> {
         unsafe { out.cast::<Counters>().write(s) };
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn change_mtu(dev: *mut b::net_device, mtu: i32) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
-        T::change_mtu(m, &r, mtu as u32).err().map_or(0, Error::to_errno)
+        T::change_mtu(m, &r, mtu as u32)
+            .err()
+            .map_or(0, Error::to_errno)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn set_rx_mode(dev: *mut b::net_device) {
         // SAFETY: See above.
         let m = unsafe { Master::<T>::from_raw(dev) };
         rcu_read(|rcu| T::set_rx_mode(m, rcu));
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn vlan_add(dev: *mut b::net_device, proto: u16, vid: u16) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
-        T::vlan_add(m, &r, proto, vid).err().map_or(0, Error::to_errno)
+        T::vlan_add(m, &r, proto, vid)
+            .err()
+            .map_or(0, Error::to_errno)
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn vlan_kill(dev: *mut b::net_device, proto: u16, vid: u16) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
@@ -800,6 +869,9 @@ impl<T: MasterOps> Tramp<T> {
         0
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn get_drvinfo(_dev: *mut b::net_device, info: *mut b::ethtool_drvinfo) {
         let copy = |dst: &mut [u8], src: &CStr| {
             let n = src.len().min(dst.len() - 1);
@@ -812,17 +884,26 @@ impl<T: MasterOps> Tramp<T> {
         copy(&mut info.version, T::VERSION);
     }
 
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn get_link_ksettings(
         dev: *mut b::net_device,
         cmd: *mut b::ethtool_link_ksettings,
     ) -> i32 {
         // SAFETY: See above.
         let (m, r) = unsafe { (Master::<T>::from_raw(dev), Rtnl::assume()) };
-        T::link_ksettings(m, &r, &mut LinkKsettings(cmd)).err().map_or(0, Error::to_errno)
+        T::link_ksettings(m, &r, &mut LinkKsettings(cmd))
+            .err()
+            .map_or(0, Error::to_errno)
     }
 
     /// Installed on slaves with the master as handler data; runs in softirq
     /// under RCU.
+    ///
+    /// # Safety
+    ///
+    /// Only called by the networking core, as described above.
     unsafe extern "C" fn handle_frame(pskb: *mut *mut b::sk_buff) -> b::rx_handler_result_t {
         // SAFETY: The core passes a valid skb received on a slave.
         let (skb, from) = unsafe { (*pskb, NetDev::from_raw(b::nf_skb_dev(*pskb))) };
@@ -868,9 +949,11 @@ pub(crate) fn create_master<T: MasterOps>(
         d.ethtool_ops = &T::vtables().ethtool;
         let pf = &mut d.__bindgen_anon_1.__bindgen_anon_1;
         let keep = !(IFF_DST_RELEASE | b::netdev_priv_flags_IFF_TX_SKB_SHARING as u64);
-        pf.set_priv_flags(((pf.priv_flags() as u64 & keep)
-            | b::netdev_priv_flags_IFF_UNICAST_FLT as u64
-            | b::netdev_priv_flags_IFF_NO_QUEUE as u64) as _);
+        pf.set_priv_flags(
+            ((pf.priv_flags() as u64 & keep)
+                | b::netdev_priv_flags_IFF_UNICAST_FLT as u64
+                | b::netdev_priv_flags_IFF_NO_QUEUE as u64) as _,
+        );
         pf.set_lltx(1);
         d.set_netns_immutable(1);
         d.hw_features = hw_features;
@@ -968,6 +1051,10 @@ impl NetdevNotifier {
         unsafe { b::unregister_netdevice_notifier(self.nb.get()) };
     }
 
+    /// # Safety
+    ///
+    /// Only called by the netdevice notifier chain, on a block registered by
+    /// [`Self::register`].
     unsafe extern "C" fn call(nb: *mut b::notifier_block, ev: usize, info: *mut c_void) -> i32 {
         let ev = match ev as u32 {
             b::netdev_cmd_NETDEV_REGISTER => NetdevEvent::Register,
@@ -982,7 +1069,11 @@ impl NetdevNotifier {
         // netdevice notifiers run under RTNL with a valid device in `info`.
         let acted = unsafe {
             let this = &*nb.cast::<Self>();
-            (this.handler)(&Rtnl::assume(), ev, NetDev::from_raw(b::nf_notifier_dev(info)))
+            (this.handler)(
+                &Rtnl::assume(),
+                ev,
+                NetDev::from_raw(b::nf_notifier_dev(info)),
+            )
         };
         (if acted { b::NOTIFY_OK } else { b::NOTIFY_DONE }) as i32
     }
@@ -996,7 +1087,9 @@ impl NetdevNotifier {
 ///
 /// `standby` is a valid, not yet registered, net_device; called without RTNL.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn net_failover_create(standby: *mut b::net_device) -> *mut b::failover {
+pub(crate) unsafe extern "C" fn net_failover_create(
+    standby: *mut b::net_device,
+) -> *mut b::failover {
     // SAFETY: Per the caller.
     match crate::create(unsafe { NetDev::from_raw(standby) }) {
         Ok(fo) => Arc::into_raw(fo).cast_mut().cast(),

@@ -79,7 +79,11 @@ pub fn classify(
     standby_taken: bool,
     master_has_vlans: bool,
 ) -> Result<Role, Refusal> {
-    let role = if c.shares_parent { Role::Standby } else { Role::Primary };
+    let role = if c.shares_parent {
+        Role::Standby
+    } else {
+        Role::Primary
+    };
     let taken = match role {
         Role::Primary => primary_taken,
         Role::Standby => standby_taken,
@@ -176,7 +180,10 @@ pub struct Stats<const N: usize> {
 
 impl<const N: usize> Default for Stats<N> {
     fn default() -> Self {
-        Self { total: [0; N], snap: [[0; N]; 2] }
+        Self {
+            total: [0; N],
+            snap: [[0; N]; 2],
+        }
     }
 }
 

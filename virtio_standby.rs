@@ -54,7 +54,9 @@ impl StandbyModel {
                     "{name} attempting to register as slave dev when {} already present",
                     role.name()
                 )),
-                Refusal::NotPci => m.err(format_args!("{name} is not a PCI device, not enslaved as primary")),
+                Refusal::NotPci => m.err(format_args!(
+                    "{name} is not a PCI device, not enslaved as primary"
+                )),
                 Refusal::VlanChallenged => m.err(format_args!(
                     "Device {name} is VLAN challenged and failover device has VLAN set up"
                 )),
@@ -76,14 +78,19 @@ impl FailoverOps for StandbyModel {
         let orig_mtu = slave.mtu();
         slave.set_mtu(r, m.mtu()).inspect_err(|_| {
             let (name, mtu) = (slave.name(), m.mtu());
-            m.err(format_args!("unable to change mtu of {name} to {mtu} register failed"));
+            m.err(format_args!(
+                "unable to change mtu of {name} to {mtu} register failed"
+            ));
         })?;
         let undo_mtu = || {
             let _ = slave.set_mtu(r, orig_mtu);
         };
         if m.link().running {
             // -EBUSY: enslaved closed, opened again on its next rename.
-            if let Err(e) = slave.open(r).or_else(|e| if e == EBUSY { Ok(()) } else { Err(e) }) {
+            if let Err(e) = slave
+                .open(r)
+                .or_else(|e| if e == EBUSY { Ok(()) } else { Err(e) })
+            {
                 let (name, err) = (slave.name(), e.to_errno());
                 m.err(format_args!("Opening slave {name} failed err:{err}"));
                 undo_mtu();
@@ -93,7 +100,9 @@ impl FailoverOps for StandbyModel {
         slave.sync_addrs(m, true);
         if let Err(e) = slave.vids_add_from(r, m) {
             let (name, err) = (slave.name(), e.to_errno());
-            m.err(format_args!("Failed to add vlan ids to device {name} err:{err}"));
+            m.err(format_args!(
+                "Failed to add vlan ids to device {name} err:{err}"
+            ));
             slave.unsync_addrs(r, m);
             slave.close(r);
             undo_mtu();
@@ -106,7 +115,11 @@ impl FailoverOps for StandbyModel {
         lower_state_changed(r, nfo, slave, role);
         compute_features(r, m);
         slave.notify_join(r);
-        m.info(format_args!("failover {} slave:{} registered", role.name(), slave.name()));
+        m.info(format_args!(
+            "failover {} slave:{} registered",
+            role.name(),
+            slave.name()
+        ));
         Ok(())
     }
 
@@ -117,7 +130,9 @@ impl FailoverOps for StandbyModel {
     fn unregister(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {
         let Ok(m) = master(dev) else { return };
         let nfo = m.data();
-        let Some(role) = nfo.role_of(slave) else { return };
+        let Some(role) = nfo.role_of(slave) else {
+            return;
+        };
         slave.vids_del_from(r, m);
         slave.unsync_addrs(r, m);
         slave.close(r);
@@ -131,13 +146,19 @@ impl FailoverOps for StandbyModel {
         update_mtu_range(r, m);
         drop(old);
         compute_features(r, m);
-        m.info(format_args!("failover {} slave:{} unregistered", role.name(), slave.name()));
+        m.info(format_args!(
+            "failover {} slave:{} unregistered",
+            role.name(),
+            slave.name()
+        ));
     }
 
     fn link_change(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {
         let Ok(m) = master(dev) else { return };
         let nfo = m.data();
-        let Some(role) = nfo.role_of(slave) else { return };
+        let Some(role) = nfo.role_of(slave) else {
+            return;
+        };
         if nfo.tx_slave(r).is_some() {
             m.wake();
         } else {
