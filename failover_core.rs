@@ -32,7 +32,7 @@ pub(crate) trait FailoverOps: Send + Sync {
     /// `slave` was renamed while the master runs.
     fn name_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
     /// The rx handler installed on the slaves, with the master as its data.
-    fn rx_handler(&self) -> RxHandler;
+    fn rx_handler(&self) -> Option<RxHandler>;
 }
 
 /// A registered failover master (`struct failover`).
@@ -98,21 +98,24 @@ pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result
     Ok(fo)
 }
 
-/// Unregisters `fo` (`failover_unregister()`). Its slaves must have been
-/// released with [`slave_unregister`] first.
+/// Unregisters `fo` (`failover_unregister()`). Slaves still attached are
+/// released first (the C core leaves them with the master's rx handler).
 pub(crate) fn unregister(r: &Rtnl, fo: &Arc<Failover>) {
+    if let Some(master) = fo.master(r) {
+        let mac = master.perm_addr();
+        master.for_each_in_netns(r, |dev| {
+            if dev.is_failover_slave() && dev.perm_addr() == mac {
+                slave_unregister(r, dev);
+            }
+        });
+    }
     if let Some(master) = fo.master.replace(r, None) {
-        master.info(format_args!(
-            "failover master:{} unregistered",
-            master.name()
-        ));
+        master.info(format_args!("failover master:{} unregistered", master.name()));
         master.set_failover(r, false);
     }
     REGISTRY.with(r, |list| {
-        if let Some(i) = list
-            .iter()
-            .position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)))
-        {
+        let found = list.iter().position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)));
+        if let Some(i) = found {
             // Keep the live entries first, in registration order.
             list[i] = None;
             list[i..].rotate_left(1);

@@ -8,6 +8,7 @@
 //! generated at build time from `include/net_failover_rs.h`; static-inline
 //! helpers live in `nf_helpers.c`.
 
+use crate::failover_core::FailoverOps;
 use crate::policy::{Candidate, Link, MasterFeatures, SlaveFeatures};
 use core::{
     cell::UnsafeCell,
@@ -431,11 +432,16 @@ impl NetDev {
     }
 
     /// Installs `handler` with `master` as its data.
-    pub(crate) fn rx_handler_register(&self, _: &Rtnl, h: RxHandler, master: &NetDev) -> Result {
+    pub(crate) fn rx_handler_register(
+        &self,
+        _: &Rtnl,
+        h: Option<RxHandler>,
+        master: &NetDev,
+    ) -> Result {
         // SAFETY: Both devices are valid, RTNL is held and the handler
         // expects the master as its data.
         to_result(unsafe {
-            b::netdev_rx_handler_register(self.raw(), Some(h.0), master.raw().cast())
+            b::netdev_rx_handler_register(self.raw(), h.map(|h| h.0), master.raw().cast())
         })
     }
 
@@ -1109,4 +1115,114 @@ pub(crate) unsafe extern "C" fn net_failover_destroy(fo: *mut b::failover) {
         // SAFETY: Per the caller, from `Arc::into_raw` in `net_failover_create`.
         crate::destroy(unsafe { Arc::from_raw(fo.cast_const().cast()) });
     }
+}
+
+/// A C driver's `struct failover_ops`, as the core's [`FailoverOps`]: the
+/// callbacks run in the same contexts and order as under the C core.
+#[repr(transparent)]
+pub(crate) struct COps(b::failover_ops);
+
+// SAFETY: A table of function pointers that the core calls under RTNL.
+unsafe impl Sync for COps {}
+// SAFETY: As above.
+unsafe impl Send for COps {}
+
+type CCallback = Option<unsafe extern "C" fn(*mut b::net_device, *mut b::net_device) -> i32>;
+
+impl COps {
+    /// Calls `f` if the driver set it; `missing` is the result otherwise.
+    fn call(f: CCallback, missing: Result, slave: &NetDev, master: &NetDev) -> Result {
+        // SAFETY: The driver's callback, given the devices the C core gives it,
+        // under RTNL.
+        f.map_or(missing, |f| to_result(unsafe { f(slave.raw(), master.raw()) }))
+    }
+}
+
+impl FailoverOps for COps {
+    fn pre_register(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) -> Result {
+        Self::call(self.0.slave_pre_register, Ok(()), slave, master)
+    }
+    fn register(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) -> Result {
+        Self::call(self.0.slave_register, Err(EINVAL), slave, master)
+    }
+    fn pre_unregister(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) -> Result {
+        Self::call(self.0.slave_pre_unregister, Ok(()), slave, master)
+    }
+    fn unregister(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) {
+        let _ = Self::call(self.0.slave_unregister, Ok(()), slave, master);
+    }
+    fn link_change(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) {
+        let _ = Self::call(self.0.slave_link_change, Ok(()), slave, master);
+    }
+    fn name_change(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) {
+        let _ = Self::call(self.0.slave_name_change, Ok(()), slave, master);
+    }
+    fn rx_handler(&self) -> Option<RxHandler> {
+        self.0.slave_handle_frame.map(RxHandler)
+    }
+}
+
+/// Runs `f` under RTNL: the caller's if RTNL is held (the contract of the
+/// exports below that need it), else taken here.
+fn with_rtnl<R>(f: impl FnOnce(&Rtnl) -> R) -> R {
+    // SAFETY: FFI call.
+    if unsafe { b::rtnl_is_locked() } != 0 {
+        // SAFETY: Held, by the caller per the contract.
+        f(&unsafe { Rtnl::assume() })
+    } else {
+        f(&rtnl_lock())
+    }
+}
+
+// The C API of include/net/failover.h, for 2-netdev drivers.
+
+/// `struct failover *failover_register(struct net_device *dev, struct failover_ops *ops)`.
+///
+/// # Safety
+///
+/// `dev` is a registered net_device and `ops` a table that stays valid until
+/// `failover_unregister()`; called without RTNL.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn failover_register(
+    dev: *mut b::net_device,
+    ops: *mut b::failover_ops,
+) -> *mut b::failover {
+    if dev.is_null() || ops.is_null() {
+        return EINVAL.to_errno() as isize as *mut b::failover;
+    }
+    // SAFETY: Per the caller; `COps` is a transparent wrapper.
+    let (dev, ops) = unsafe { (NetDev::from_raw(dev), &*ops.cast::<COps>()) };
+    match crate::netvsc_glue::register(dev, ops) {
+        Ok(fo) => Arc::into_raw(fo).cast_mut().cast(),
+        Err(e) => e.to_errno() as isize as *mut b::failover,
+    }
+}
+
+/// `void failover_unregister(struct failover *failover)`.
+///
+/// # Safety
+///
+/// `fo` was returned by `failover_register()` and is not used again. RTNL
+/// is held by the caller or by nobody.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn failover_unregister(fo: *mut b::failover) {
+    if !fo.is_null() {
+        // SAFETY: Per the caller, from `Arc::into_raw` in `failover_register`.
+        let fo = unsafe { Arc::from_raw(fo.cast_const().cast()) };
+        with_rtnl(|r| crate::failover_core::unregister(r, &fo));
+    }
+}
+
+/// `int failover_slave_unregister(struct net_device *slave_dev)`: returns
+/// `NOTIFY_OK` if the slave was released, else `NOTIFY_DONE`.
+///
+/// # Safety
+///
+/// `slave` is a valid net_device; RTNL is held.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn failover_slave_unregister(slave: *mut b::net_device) -> i32 {
+    // SAFETY: Per the caller.
+    let slave = unsafe { NetDev::from_raw(slave) };
+    let done = with_rtnl(|r| crate::failover_core::slave_unregister(r, slave));
+    (if done { b::NOTIFY_OK } else { b::NOTIFY_DONE }) as i32
 }

@@ -10,6 +10,9 @@
 
 EXPORT_SYMBOL_GPL(net_failover_create);
 EXPORT_SYMBOL_GPL(net_failover_destroy);
+EXPORT_SYMBOL_GPL(failover_register);
+EXPORT_SYMBOL_GPL(failover_unregister);
+EXPORT_SYMBOL_GPL(failover_slave_unregister);
 
 void *nf_netdev_priv(const struct net_device *dev) { return netdev_priv(dev); }
 void nf_dev_hold(struct net_device *dev) { dev_hold(dev); }

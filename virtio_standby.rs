@@ -177,7 +177,7 @@ impl FailoverOps for StandbyModel {
         }
     }
 
-    fn rx_handler(&self) -> RxHandler {
-        rx_handler::<NetFailover>()
+    fn rx_handler(&self) -> Option<RxHandler> {
+        Some(rx_handler::<NetFailover>())
     }
 }
