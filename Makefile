@@ -14,6 +14,7 @@ all: modules
 modules clean:
 	$(kmake) $@
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/kunit LLVM=$(LLVM) $@
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/pvdrv LLVM=$(LLVM) $@
 
 modules_install:
 	$(kmake) INSTALL_MOD_DIR=updates modules_install
