@@ -42,7 +42,8 @@ step "QEMU suites (TCG): KUnit, and the scenarios on the C and the Rust stack"
 cargo build -q --release --manifest-path tests/harness/Cargo.toml || broken "harness build"
 tests/harness/target/release/nf-harness --kdir "$kdir" --out "$out" \
 	--rust-module "$root/net_failover_rs.ko" \
-	--kunit-module "$root/tests/kunit/net_failover_rs_kunit.ko" 2>&1 | tee "$out/harness.log"
+	--kunit-module "$root/tests/kunit/net_failover_rs_kunit.ko" \
+	--module "$root/tests/pvdrv/nf_pvtest.ko" 2>&1 | tee "$out/harness.log"
 read -r qp qf < <(tail -n 1 "$out/harness.log" | awk '/passed, .* failed$/ { print $1, $3 }')
 [ -n "${qp:-}" ] || { qp=0 qf=1; echo "FAIL harness: no result line"; }
 passed=$((passed + qp)) failed=$((failed + qf))

@@ -40,7 +40,8 @@ const WINDOW: usize = 40;
 pub fn scan(log: &str, known: &[Known]) -> Scan {
     let mut s = Scan::default();
     let mut last: Option<(usize, bool)> = None;
-    for (i, line) in log.lines().enumerate() {
+    let lines: Vec<&str> = log.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         let has = |set: &[&str]| set.iter().any(|t| line.contains(t));
         let header = has(HEADERS);
         if !header && (!has(FOLLOWERS) || has(BENIGN)) {
@@ -54,7 +55,9 @@ pub fn scan(log: &str, known: &[Known]) -> Scan {
             }
             continue;
         }
-        match known.iter().find(|k| line.contains(k.pattern)) {
+        // A splat's first lines name it (e.g. the file of a suspicious RCU usage).
+        let head = lines[i..lines.len().min(i + 4)].join("\n");
+        match known.iter().find(|k| head.contains(k.pattern)) {
             Some(k) => {
                 s.known.push(format!("{}: {}", k.what, line));
                 last = Some((i, true));

@@ -11,6 +11,7 @@ mod qmp;
 mod report;
 mod scenarios;
 mod stack;
+mod twonetdev;
 mod util;
 mod vm;
 
@@ -130,6 +131,10 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
     }
     if sc.name == "kunit" && o.kunit_module.is_none() {
         out.reason = "no --kunit-module given".into();
+        return vec![out];
+    }
+    if sc.name == "two_netdev" && !o.extra.iter().any(|m| m.ends_with("nf_pvtest.ko")) {
+        out.reason = "no --module nf_pvtest.ko given".into();
         return vec![out];
     }
     let id = out.id();

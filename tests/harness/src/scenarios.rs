@@ -31,6 +31,7 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "mtu", run: mtu, rust_only: false, topology: true },
     Scenario { name: "unload", run: unload, rust_only: false, topology: true },
     Scenario { name: "kunit", run: kunit, rust_only: true, topology: false },
+    Scenario { name: "two_netdev", run: crate::twonetdev::two_netdev, rust_only: false, topology: false },
 ];
 
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(90);

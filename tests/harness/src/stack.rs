@@ -25,6 +25,10 @@ const C_KNOWN: &[Known] = &[
         pattern: "BUG: spinlock bad magic",
         what: "net_failover stats_lock is never initialised (checklist B.11)",
     },
+    Known {
+        pattern: "net/core/failover.c:282 suspicious rcu_dereference_check() usage",
+        what: "failover_unregister() uses rcu_dereference() outside RCU (checklist 4, latent issue 4)",
+    },
 ];
 
 fn module_name(file: &str) -> String {
