@@ -9,9 +9,11 @@
  *
  * Parameters: mac= (the MAC to share with the VF), rx_frames (read),
  * detach (write 1: failover_slave_unregister() of the VF), keep_slave=1
- * (on unload, leave the VF attached when calling failover_unregister()).
+ * (on unload, leave the VF attached when calling failover_unregister()),
+ * nonether=1 (register a non-Ethernet master: failover_register() must fail).
  */
 #include <linux/etherdevice.h>
+#include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -21,6 +23,8 @@ static char *mac = "52:54:00:12:34:56";
 module_param(mac, charp, 0444);
 static bool keep_slave;
 module_param(keep_slave, bool, 0644);
+static bool nonether;
+module_param(nonether, bool, 0444);
 
 static struct net_device *pv_dev;
 static struct net_device __rcu *pv_vf;
@@ -148,6 +152,8 @@ static int __init pv_init(void)
 	err = register_netdev(pv_dev);
 	if (err)
 		goto free;
+	if (nonether)
+		pv_dev->type = ARPHRD_NONE;
 	pv_failover = failover_register(pv_dev, &pv_failover_ops);
 	if (IS_ERR(pv_failover)) {
 		err = PTR_ERR(pv_failover);

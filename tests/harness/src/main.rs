@@ -12,6 +12,7 @@ mod report;
 mod scenarios;
 mod stack;
 mod twonetdev;
+mod badinput;
 mod util;
 mod vm;
 
@@ -133,7 +134,7 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         out.reason = "no --kunit-module given".into();
         return vec![out];
     }
-    if sc.name == "two_netdev" && !o.extra.iter().any(|m| m.ends_with("nf_pvtest.ko")) {
+    if matches!(sc.name, "two_netdev" | "non_ethernet") && !o.extra.iter().any(|m| m.ends_with("nf_pvtest.ko")) {
         out.reason = "no --module nf_pvtest.ko given".into();
         return vec![out];
     }

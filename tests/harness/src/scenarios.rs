@@ -32,6 +32,8 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "unload", run: unload, rust_only: false, topology: true },
     Scenario { name: "kunit", run: kunit, rust_only: true, topology: false },
     Scenario { name: "two_netdev", run: crate::twonetdev::two_netdev, rust_only: false, topology: false },
+    Scenario { name: "mtu_refused", run: crate::badinput::mtu_refused, rust_only: false, topology: true },
+    Scenario { name: "non_ethernet", run: crate::badinput::non_ethernet, rust_only: false, topology: false },
 ];
 
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
