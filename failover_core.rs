@@ -6,9 +6,11 @@
 //! the slave events to the master's [`FailoverOps`].
 //!
 //! Differences from C: the registry is protected by RTNL (every user already
-//! holds it or takes it), slaves are matched only within the master's network
-//! namespace, the LAG hash type is set, and a failing notifier registration
-//! fails the module load.
+//! holds it or takes it); a new device is matched only with masters of its
+//! network namespace, and later events go to the master the slave is actually
+//! enslaved to (its master upper), not to the first master with its MAC;
+//! unregistering a master releases the slaves left attached; the LAG hash
+//! type is set; a failing notifier registration fails the module load.
 
 use crate::netdev::{
     rtnl_lock, NetDev, NetdevEvent, NetdevNotifier, ReadSide, Rtnl, RtnlCell, RxHandler, Slot,
@@ -26,7 +28,7 @@ pub(crate) trait FailoverOps: Send + Sync {
     /// May refuse to release `slave`.
     fn pre_unregister(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
     /// Releases `slave`; the rx handler and upper link are already gone.
-    fn unregister(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
+    fn unregister(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
     /// `slave` went up or down or changed carrier while the master runs.
     fn link_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
     /// `slave` was renamed while the master runs.
@@ -99,22 +101,27 @@ pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result
 }
 
 /// Unregisters `fo` (`failover_unregister()`). Slaves still attached are
-/// released first (the C core leaves them with the master's rx handler).
+/// released first (the C core leaves them with the master's rx handler); one
+/// whose owner refuses to release it is detached without the ops.
 pub(crate) fn unregister(r: &Rtnl, fo: &Arc<Failover>) {
     if let Some(master) = fo.master(r) {
-        let mac = master.perm_addr();
-        master.for_each_in_netns(r, |dev| {
-            if dev.is_failover_slave() && dev.perm_addr() == mac {
-                slave_unregister(r, dev);
+        while let Some(slave) = master.first_failover_lower(r) {
+            if !slave_unregister(r, slave) && slave.master_upper(r) == Some(master) {
+                detach(r, slave, master);
             }
-        });
+        }
     }
     if let Some(master) = fo.master.replace(r, None) {
-        master.info(format_args!("failover master:{} unregistered", master.name()));
+        master.info(format_args!(
+            "failover master:{} unregistered",
+            master.name()
+        ));
         master.set_failover(r, false);
     }
     REGISTRY.with(r, |list| {
-        let found = list.iter().position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)));
+        let found = list
+            .iter()
+            .position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)));
         if let Some(i) = found {
             // Keep the live entries first, in registration order.
             list[i] = None;
@@ -123,15 +130,30 @@ pub(crate) fn unregister(r: &Rtnl, fo: &Arc<Failover>) {
     });
 }
 
-/// The first master registered for `dev`'s permanent MAC in its namespace.
-fn lookup(r: &Rtnl, dev: &NetDev) -> Option<(Arc<Failover>, &'static dyn FailoverOps)> {
-    let mac = dev.perm_addr();
+/// A registered master and its ops.
+type Found<'a> = (&'a NetDev, &'static dyn FailoverOps);
+
+/// The first registered master that satisfies `pred`.
+fn find<'a>(r: &'a Rtnl, pred: impl Fn(&NetDev) -> bool) -> Option<Found<'a>> {
     REGISTRY.with(r, |list| {
         list.iter().flatten().find_map(|fo| {
             let m = fo.master.get(r)?;
-            (m.perm_addr() == mac && m.same_netns(dev)).then(|| (fo.clone(), fo.ops))
+            pred(m).then_some((m, fo.ops))
         })
     })
+}
+
+/// The master a new device is offered to: the first registered with its
+/// permanent MAC, in its namespace.
+fn lookup<'a>(r: &'a Rtnl, dev: &NetDev) -> Option<Found<'a>> {
+    let mac = dev.perm_addr();
+    find(r, |m| m.perm_addr() == mac && m.same_netns(dev))
+}
+
+/// The master `slave` is enslaved to.
+fn owner<'a>(r: &'a Rtnl, slave: &NetDev) -> Option<Found<'a>> {
+    let upper = slave.master_upper(r)?;
+    find(r, |m| m == upper)
 }
 
 fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> bool {
@@ -151,10 +173,7 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
     if !slave.is_ether() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else {
-        return false;
-    };
-    let Some(master) = fo.master(r) else {
+    let Some((master, ops)) = lookup(r, slave) else {
         return false;
     };
     if ops.pre_register(r, slave, master).is_err() {
@@ -180,32 +199,31 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
     if ops.register(r, slave, master).is_ok() {
         return true;
     }
-    slave.upper_unlink(r, master);
-    slave.set_slave_flags(r, false);
-    slave.rx_handler_unregister(r);
+    detach(r, slave, master);
     false
 }
 
 /// Releases `slave` from its master (`failover_slave_unregister()`);
-/// returns whether it was a slave and was released.
+/// returns whether the master's ops released it.
 pub(crate) fn slave_unregister(r: &Rtnl, slave: &NetDev) -> bool {
     if !slave.is_failover_slave() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else {
-        return false;
-    };
-    let Some(master) = fo.master(r) else {
+    let Some((master, ops)) = owner(r, slave) else {
         return false;
     };
     if ops.pre_unregister(r, slave, master).is_err() {
         return false;
     }
+    detach(r, slave, master);
+    ops.unregister(r, slave, master).is_ok()
+}
+
+/// Undoes what the core did to `slave` when it enslaved it.
+fn detach(r: &Rtnl, slave: &NetDev, master: &NetDev) {
     slave.rx_handler_unregister(r);
     slave.upper_unlink(r, master);
     slave.set_slave_flags(r, false);
-    ops.unregister(r, slave, master);
-    true
 }
 
 /// Link and name changes reach the ops only while the master is running.
@@ -213,10 +231,7 @@ fn slave_changed(r: &Rtnl, slave: &NetDev, renamed: bool) -> bool {
     if !slave.is_failover_slave() {
         return false;
     }
-    let Some((fo, ops)) = lookup(r, slave) else {
-        return false;
-    };
-    let Some(master) = fo.master(r).filter(|m| m.link().running) else {
+    let Some((master, ops)) = owner(r, slave).filter(|(m, _)| m.link().running) else {
         return false;
     };
     if renamed {

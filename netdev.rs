@@ -60,6 +60,8 @@ const _: () = {
     assert!(f::GSO_ENCAP_ALL == b::NF_GSO_ENCAP_ALL);
     assert!(f::ALL_FOR_ALL == b::NF_ALL_FOR_ALL);
     assert!(f::VLAN_CHALLENGED == b::NF_VLAN_CHALLENGED);
+    assert!(f::ONE_FOR_ALL == b::NF_ONE_FOR_ALL);
+    assert!(f::CSUM_MASK == b::NF_CSUM_MASK);
     assert!(core::mem::size_of::<b::rtnl_link_stats64>() == NSTATS * 8);
 };
 
@@ -134,6 +136,10 @@ impl ReadSide for Rtnl {}
 impl ReadSide for Rcu {}
 
 /// Data that RTNL protects, in a `static`.
+///
+/// # Invariants
+///
+/// `busy` is set while a `with()` call holds a reference to the data.
 pub(crate) struct RtnlCell<T> {
     busy: AtomicBool,
     data: UnsafeCell<T>,
@@ -166,7 +172,8 @@ impl<T> RtnlCell<T> {
 ///
 /// # Invariants
 ///
-/// Wraps a valid `struct net_device` that stays alive while it is borrowed.
+/// Wraps a valid `struct net_device` that stays alive while it is borrowed
+/// (by a reference, RTNL or RCU; see [`Slot`]).
 #[repr(transparent)]
 pub(crate) struct NetDev(Opaque<b::net_device>);
 
@@ -373,6 +380,23 @@ impl NetDev {
         unsafe { b::netdev_change_features(self.raw()) };
     }
 
+    /// `netdev_master_upper_dev_get()`: the device this one is enslaved to.
+    pub(crate) fn master_upper<'a>(&self, _: &'a Rtnl) -> Option<&'a NetDev> {
+        // SAFETY: The device is valid and RTNL is held; the upper stays
+        // registered while RTNL is held.
+        let p = unsafe { b::netdev_master_upper_dev_get(self.raw()) };
+        // SAFETY: As above.
+        (!p.is_null()).then(|| unsafe { NetDev::from_raw(p) })
+    }
+
+    /// The first lower device of this master that is a failover slave.
+    pub(crate) fn first_failover_lower<'a>(&self, _: &'a Rtnl) -> Option<&'a NetDev> {
+        // SAFETY: The device is valid and RTNL protects its lower list.
+        let p = unsafe { b::nf_first_failover_lower(self.raw()) };
+        // SAFETY: A registered device, alive under RTNL.
+        (!p.is_null()).then(|| unsafe { NetDev::from_raw(p) })
+    }
+
     /// `vlan_uses_dev()`.
     pub(crate) fn uses_vlans(&self, _: &Rtnl) -> bool {
         // SAFETY: The device is valid and RTNL is held.
@@ -544,9 +568,11 @@ impl PartialEq for NetDev {
 ///
 /// # Invariants
 ///
-/// The pointer is null or a device this slot holds a reference to. Devices
-/// are freed only after an RCU grace period that follows their unregistration,
-/// so a pointer read under RCU stays valid for the read-side section.
+/// The pointer is null or a device this slot holds a reference to. A device
+/// is freed only in `netdev_run_todo()`, after `rtnl_unlock()` and after the
+/// `synchronize_net()` that follows its `NETDEV_UNREGISTER`: a pointer read
+/// under RTNL stays valid while RTNL is held, one read under RCU for the
+/// read-side section.
 pub(crate) struct Slot(AtomicPtr<b::net_device>);
 
 impl Slot {
@@ -590,7 +616,13 @@ impl Drop for Slot {
 #[derive(Clone, Copy)]
 pub(crate) struct RxHandler(unsafe extern "C" fn(*mut *mut b::sk_buff) -> b::rx_handler_result_t);
 
-/// A socket buffer handed to `ndo_start_xmit`, owned until sent or dropped.
+/// A socket buffer handed to `ndo_start_xmit`.
+///
+/// # Invariants
+///
+/// Owns the skb; it must be consumed by [`SkBuff::xmit_via`] or
+/// [`SkBuff::drop_on`].
+#[must_use]
 pub(crate) struct SkBuff(NonNull<b::sk_buff>);
 
 /// The result of `ndo_start_xmit`.
@@ -613,6 +645,10 @@ impl SkBuff {
 }
 
 /// A socket buffer borrowed by `ndo_select_queue`.
+///
+/// # Invariants
+///
+/// Points to a valid skb for `'a`.
 pub(crate) struct SkBuffRef<'a>(NonNull<b::sk_buff>, PhantomData<&'a ()>);
 
 impl SkBuffRef<'_> {
@@ -637,6 +673,10 @@ impl SkBuffRef<'_> {
 }
 
 /// `struct ethtool_link_ksettings` to fill.
+///
+/// # Invariants
+///
+/// Points to a valid struct during the ethtool callback that made it.
 pub(crate) struct LinkKsettings(*mut b::ethtool_link_ksettings);
 
 impl LinkKsettings {
@@ -765,8 +805,9 @@ struct Tramp<T>(PhantomData<T>);
 
 // Every callback below is called by the networking core on a device created
 // by `create_master::<T>()` (its ops tables are `T`'s), in the context the
-// core documents for it: RTNL for open/stop/change_mtu/vid/ethtool, RCU-bh
-// for start_xmit/select_queue, the address lock for set_rx_mode.
+// core documents for it: RTNL for open/stop/change_mtu/vid/ethtool, BH off
+// (an RCU read side) for start_xmit, the address lock for set_rx_mode;
+// select_queue and set_rx_mode take their own RCU read lock.
 impl<T: MasterOps> Tramp<T> {
     /// # Safety
     ///
@@ -821,7 +862,8 @@ impl<T: MasterOps> Tramp<T> {
         };
         // SAFETY: Non-null during the callback.
         let skb = SkBuffRef(unsafe { NonNull::new_unchecked(skb) }, PhantomData);
-        T::select_queue(m, &Rcu(PhantomData), &skb, sb)
+        // AF_PACKET's qdisc bypass calls this outside any RCU section.
+        rcu_read(|rcu| T::select_queue(m, rcu, &skb, sb))
     }
 
     /// # Safety
@@ -913,7 +955,8 @@ impl<T: MasterOps> Tramp<T> {
     unsafe extern "C" fn handle_frame(pskb: *mut *mut b::sk_buff) -> b::rx_handler_result_t {
         // SAFETY: The core passes a valid skb received on a slave.
         let (skb, from) = unsafe { (*pskb, NetDev::from_raw(b::nf_skb_dev(*pskb))) };
-        let data = field!(from, rx_handler_data);
+        // SAFETY: `rcu_dereference(skb->dev->rx_handler_data)`.
+        let data = unsafe { ptr::read_volatile(ptr::addr_of!((*from.raw()).rx_handler_data)) };
         // SAFETY: The failover core installs this handler with a `T` master
         // as its data, and unregisters it before the master goes away.
         let master = unsafe { Master::<T>::from_raw(data.cast()) };
@@ -935,6 +978,7 @@ pub(crate) fn create_master<T: MasterOps>(
     hw_features: u64,
     init: impl PinInit<T::Priv, Error>,
 ) -> Result<ARef<NetDev>> {
+    const { assert!(core::mem::align_of::<T::Priv>() <= 32) }; // NETDEV_ALIGN
     let sz = core::mem::size_of::<T::Priv>() as i32;
     // SAFETY: FFI call.
     let raw = unsafe { b::alloc_etherdev_mqs(sz, queues, queues) };
@@ -948,8 +992,10 @@ pub(crate) fn create_master<T: MasterOps>(
             b::free_netdev(raw);
             return Err(e);
         }
-        let (d, s) = (&mut *raw, &*standby.raw());
         b::nf_dev_net_copy(raw, standby.raw());
+        let s = &*standby.raw();
+        b::dev_addr_mod(raw, 0, s.dev_addr.cast(), b::ETH_ALEN as usize);
+        let d = &mut *raw;
         d.dev.parent = s.dev.parent;
         d.netdev_ops = &T::vtables().ndo;
         d.ethtool_ops = &T::vtables().ethtool;
@@ -964,7 +1010,6 @@ pub(crate) fn create_master<T: MasterOps>(
         d.set_netns_immutable(1);
         d.hw_features = hw_features;
         d.features |= hw_features;
-        b::dev_addr_mod(raw, 0, s.dev_addr.cast(), b::ETH_ALEN as usize);
         (d.min_mtu, d.max_mtu) = (s.min_mtu, s.max_mtu);
         if let Err(e) = to_result(b::register_netdev(raw)) {
             drop_master::<T>(raw);
@@ -992,13 +1037,17 @@ unsafe fn drop_master<T: MasterOps>(raw: *mut b::net_device) {
 /// under RTNL (to release the slaves and every other reference), drops
 /// `dev`, unregisters and frees the device.
 pub(crate) fn destroy_master<T: MasterOps>(dev: ARef<NetDev>, f: impl FnOnce(&Master<T>, &Rtnl)) {
+    if Master::<T>::try_from(&dev).is_none() {
+        pr_err!("failover: {} is not a master to destroy\n", dev.name());
+        return;
+    }
     let raw = dev.raw();
     // SAFETY: The device is valid.
     unsafe { b::netif_device_detach(raw) };
     {
         let r = rtnl_lock();
-        // SAFETY: `destroy_master` is only given masters of type `T`; the
-        // device stays allocated until `drop_master` below.
+        // SAFETY: A `T` master (checked above); the device stays allocated
+        // until `drop_master` below.
         f(unsafe { Master::<T>::from_raw(raw) }, &r);
         drop(dev);
         // SAFETY: The device is registered and RTNL is held.
@@ -1010,6 +1059,10 @@ pub(crate) fn destroy_master<T: MasterOps>(dev: ARef<NetDev>, f: impl FnOnce(&Ma
 }
 
 /// A netdevice notifier with a `'static` handler.
+///
+/// # Invariants
+///
+/// `nb` is the first field (`repr(C)`), so the callback finds `self` from it.
 #[repr(C)]
 pub(crate) struct NetdevNotifier {
     nb: Opaque<b::notifier_block>,
@@ -1134,7 +1187,11 @@ impl COps {
     fn call(f: CCallback, missing: Result, slave: &NetDev, master: &NetDev) -> Result {
         // SAFETY: The driver's callback, given the devices the C core gives it,
         // under RTNL.
-        f.map_or(missing, |f| to_result(unsafe { f(slave.raw(), master.raw()) }))
+        // Any non-zero return is a refusal or failure, as for the C core.
+        f.map_or(missing, |f| match unsafe { f(slave.raw(), master.raw()) } {
+            0 => Ok(()),
+            _ => Err(EINVAL),
+        })
     }
 }
 
@@ -1148,8 +1205,8 @@ impl FailoverOps for COps {
     fn pre_unregister(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) -> Result {
         Self::call(self.0.slave_pre_unregister, Ok(()), slave, master)
     }
-    fn unregister(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) {
-        let _ = Self::call(self.0.slave_unregister, Ok(()), slave, master);
+    fn unregister(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) -> Result {
+        Self::call(self.0.slave_unregister, Err(EINVAL), slave, master)
     }
     fn link_change(&self, _: &Rtnl, slave: &NetDev, master: &NetDev) {
         let _ = Self::call(self.0.slave_link_change, Ok(()), slave, master);
@@ -1162,14 +1219,19 @@ impl FailoverOps for COps {
     }
 }
 
-/// Runs `f` under RTNL: the caller's if RTNL is held (the contract of the
-/// exports below that need it), else taken here.
-fn with_rtnl<R>(f: impl FnOnce(&Rtnl) -> R) -> R {
+/// Runs `f` under the caller's RTNL (the contract of the exports below). If
+/// nobody holds RTNL the caller broke it: warn and take RTNL here.
+///
+/// # Safety
+///
+/// The caller holds RTNL or nobody does.
+unsafe fn with_rtnl<R>(f: impl FnOnce(&Rtnl) -> R) -> R {
     // SAFETY: FFI call.
     if unsafe { b::rtnl_is_locked() } != 0 {
-        // SAFETY: Held, by the caller per the contract.
+        // SAFETY: Held, by the caller (its contract).
         f(&unsafe { Rtnl::assume() })
     } else {
+        pr_warn!("failover: called without RTNL\n");
         f(&rtnl_lock())
     }
 }
@@ -1202,14 +1264,15 @@ pub(crate) unsafe extern "C" fn failover_register(
 ///
 /// # Safety
 ///
-/// `fo` was returned by `failover_register()` and is not used again. RTNL
-/// is held by the caller or by nobody.
+/// `fo` was returned by `failover_register()` and is not used again; the
+/// caller holds RTNL (as its in-tree callers do; the C core does not need it).
 #[no_mangle]
 pub(crate) unsafe extern "C" fn failover_unregister(fo: *mut b::failover) {
     if !fo.is_null() {
         // SAFETY: Per the caller, from `Arc::into_raw` in `failover_register`.
         let fo = unsafe { Arc::from_raw(fo.cast_const().cast()) };
-        with_rtnl(|r| crate::failover_core::unregister(r, &fo));
+        // SAFETY: The caller holds RTNL.
+        unsafe { with_rtnl(|r| crate::failover_core::unregister(r, &fo)) };
     }
 }
 
@@ -1218,11 +1281,12 @@ pub(crate) unsafe extern "C" fn failover_unregister(fo: *mut b::failover) {
 ///
 /// # Safety
 ///
-/// `slave` is a valid net_device; RTNL is held.
+/// `slave` is a valid net_device; the caller holds RTNL.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn failover_slave_unregister(slave: *mut b::net_device) -> i32 {
     // SAFETY: Per the caller.
     let slave = unsafe { NetDev::from_raw(slave) };
-    let done = with_rtnl(|r| crate::failover_core::slave_unregister(r, slave));
+    // SAFETY: The caller holds RTNL.
+    let done = unsafe { with_rtnl(|r| crate::failover_core::slave_unregister(r, slave)) };
     (if done { b::NOTIFY_OK } else { b::NOTIFY_DONE }) as i32
 }

@@ -71,6 +71,17 @@ struct net_device *nf_netns_next(struct net_device *master, struct net_device *p
 	       list_entry(next, struct net_device, dev_list);
 }
 
+struct net_device *nf_first_failover_lower(struct net_device *master)
+{
+	struct net_device *lower;
+	struct list_head *iter;
+
+	netdev_for_each_lower_dev(master, lower, iter)
+		if (netif_is_failover_slave(lower))
+			return lower;
+	return NULL;
+}
+
 netdev_tx_t nf_queue_xmit(struct sk_buff *skb, struct net_device *to)
 {
 	skb->dev = to;

@@ -127,12 +127,10 @@ impl FailoverOps for StandbyModel {
         master(dev)?.data().role_of(slave).map(|_| ()).ok_or(ENODEV)
     }
 
-    fn unregister(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {
-        let Ok(m) = master(dev) else { return };
+    fn unregister(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) -> Result {
+        let m = master(dev)?;
         let nfo = m.data();
-        let Some(role) = nfo.role_of(slave) else {
-            return;
-        };
+        let role = nfo.role_of(slave).ok_or(ENODEV)?;
         slave.vids_del_from(r, m);
         slave.unsync_addrs(r, m);
         slave.close(r);
@@ -151,6 +149,7 @@ impl FailoverOps for StandbyModel {
             role.name(),
             slave.name()
         ));
+        Ok(())
     }
 
     fn link_change(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {

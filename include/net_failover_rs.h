@@ -41,6 +41,7 @@ void nf_save_queue_mapping(struct sk_buff *skb);
 bool nf_same_netns(const struct net_device *a, const struct net_device *b);
 struct net_device *nf_netns_next(struct net_device *master,
 				 struct net_device *pos);
+struct net_device *nf_first_failover_lower(struct net_device *master);
 void nf_dev_net_copy(struct net_device *dst, const struct net_device *src);
 void nf_log(const struct net_device *dev, bool err, const void *args);
 
@@ -52,6 +53,8 @@ const netdev_features_t NF_ENC_FEATURES = FAILOVER_ENC_FEATURES;
 const netdev_features_t NF_GSO_ENCAP_ALL = NETIF_F_GSO_ENCAP_ALL;
 const netdev_features_t NF_ALL_FOR_ALL = NETIF_F_ALL_FOR_ALL;
 const netdev_features_t NF_VLAN_CHALLENGED = NETIF_F_VLAN_CHALLENGED;
+const netdev_features_t NF_ONE_FOR_ALL = NETIF_F_ONE_FOR_ALL;
+const netdev_features_t NF_CSUM_MASK = NETIF_F_CSUM_MASK;
 const netdev_features_t NF_MASTER_HW_FEATURES =
 	FAILOVER_VLAN_FEATURES | NETIF_F_HW_VLAN_CTAG_TX |
 	NETIF_F_HW_VLAN_CTAG_RX | NETIF_F_HW_VLAN_CTAG_FILTER |
