@@ -40,10 +40,12 @@ impl Guest {
         writeln!(self.lines.stream, "{} {cmd}", self.seq)?;
         let deadline = Instant::now() + timeout;
         let mut out: Vec<String> = Vec::new();
+        let mut seen = Vec::new();
         loop {
             let Some(line) = self.lines.next(deadline)? else {
-                bail!("guest command timed out after {}s: {cmd}", timeout.as_secs());
+                bail!("guest command timed out after {}s: {cmd} (received {seen:?})", timeout.as_secs());
             };
+            seen.push(line.clone());
             if let Some(rc) = line.strip_prefix(&marker) {
                 if out.last().is_some_and(|l| l.is_empty()) {
                     out.pop();

@@ -1,5 +1,6 @@
-//! Builds the guest's initramfs: busybox, the agent /init, kernel modules, and
-//! iproute2's `ip` and `ethtool` from the host with their shared libraries.
+//! Builds the guest's initramfs: busybox, the agent /init, kernel modules,
+//! iproute2's `ip` and `ethtool` from the host and the harness binary itself
+//! (the guest's UDP sender), with their shared libraries.
 
 use crate::util::{Context, Res};
 use crate::{bail, ensure};
@@ -22,12 +23,16 @@ mkdir -p /tmp /run
 stty -F /dev/ttyS1 raw -echo
 exec </dev/ttyS1 >/dev/ttyS1 2>&1
 echo @@READY
+# In a subshell: background jobs of the commands are orphaned to PID 1, and
+# their exit signals must not interrupt the agent's read.
+(
 while read -r id cmd; do
 	sh -c "$cmd" </dev/null 2>&1
 	rc=$?
 	echo
 	echo "@@END $id $rc"
 done
+)
 poweroff -f
 "#;
 
@@ -137,6 +142,9 @@ pub fn build(dest: &Path, modules: &[PathBuf]) -> Res<()> {
         c.host_file(&format!("/usr/sbin/{tool}"), &bin)?;
         libs.extend(shared_libs(&bin)?);
     }
+    let me = std::env::current_exe().ctx("locating the harness binary")?;
+    c.host_file(crate::udp::GUEST_BIN, &me)?;
+    libs.extend(shared_libs(&me)?);
     for lib in libs {
         c.host_file(&lib.to_string_lossy(), &lib)?;
     }

@@ -11,6 +11,7 @@ pub const HEADERS: &[&str] = &[
     "KASAN",
     "general protection fault",
     "Kernel panic",
+    "unregister_netdevice: waiting for",
 ];
 
 /// Lines that belong to the splat before them, or are hits on their own.

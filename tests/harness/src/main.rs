@@ -1,6 +1,7 @@
 //! nf-harness: boots QEMU guests with a virtio-net/e1000e failover pair and
 //! checks the net_failover master of the C modules and of the Rust module.
 
+mod badinput;
 mod guest;
 mod initramfs;
 mod ktap;
@@ -9,10 +10,13 @@ mod net;
 mod pcap;
 mod qmp;
 mod report;
+mod responder;
 mod scenarios;
 mod stack;
+mod suite;
+mod traffic;
 mod twonetdev;
-mod badinput;
+mod udp;
 mod util;
 mod vm;
 
@@ -21,7 +25,7 @@ use scenarios::{Scenario, T};
 use stack::Stack;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use util::{progress, Res};
 
 const USAGE: &str = "usage: nf-harness --kdir KDIR [--rust-module PATH] [--kunit-module PATH]
@@ -70,12 +74,16 @@ fn parse_args() -> Result<Opts, String> {
         }
     }
     if let Some(n) = &o.only {
-        if !scenarios::ALL.iter().any(|s| s.name == n) {
-            let names: Vec<_> = scenarios::ALL.iter().map(|s| s.name).collect();
+        if !all_scenarios().any(|s| s.name == n) {
+            let names: Vec<_> = all_scenarios().map(|s| s.name).collect();
             return Err(format!("no scenario {n}; scenarios: {}", names.join(", ")));
         }
     }
     Ok(o)
+}
+
+fn all_scenarios() -> impl Iterator<Item = &'static Scenario> {
+    scenarios::ALL.iter().chain(suite::ALL)
 }
 
 fn file_name(p: &Path) -> String {
@@ -101,19 +109,48 @@ fn build_initramfs(o: &Opts) -> Res<PathBuf> {
     Ok(dest)
 }
 
-/// Boots a guest, loads the stack and waits for the failover topology if the scenario needs it.
-fn start<'a>(o: &Opts, initrd: &Path, stack: &'a Stack, dir: &Path, topology: bool) -> Res<T<'a>> {
-    let mut vm = vm::Vm::boot(&o.kdir, initrd, dir)?;
-    if topology {
-        stack.load(&mut vm.guest)?;
-    } else {
-        stack.load_failover(&mut vm.guest)?;
-    }
-    let mut t = T::new(vm, stack, o.kunit_module.as_deref().map(file_name));
-    if topology {
-        t.wait_topology()?;
-    }
+/// Boots a guest, loads the stack and waits for the failover topology if the
+/// scenario needs it; a suite scenario gets its own guest and responder, and
+/// loads the modules itself.
+fn start<'a>(o: &Opts, initrd: &Path, stack: &'a Stack, dir: &Path, sc: &Scenario) -> Res<T<'a>> {
+    let Some(mut spec) = suite::spec(sc.name) else {
+        let mut vm = vm::Vm::boot(&o.kdir, initrd, dir)?;
+        if sc.topology {
+            stack.load(&mut vm.guest)?;
+        } else {
+            stack.load_failover(&mut vm.guest)?;
+        }
+        let mut t = T::new(vm, stack, o.kunit_module.as_deref().map(file_name));
+        if sc.topology {
+            t.wait_topology()?;
+        }
+        return Ok(t);
+    };
+    let resp = match spec.responder {
+        Some(_) => Some(responder::Responder::start(&vm::sock_dir()?)?),
+        None => None,
+    };
+    spec.responder = resp.as_ref().map(|r| r.path.clone());
+    let vm = vm::Vm::start(&o.kdir, initrd, dir, &spec)?;
+    let mut t = T::new(vm, stack, None);
+    t.resp = resp;
+    t.env =
+        Some(scenarios::Env { kdir: o.kdir.clone(), initrd: initrd.to_path_buf(), dir: dir.to_path_buf() });
     Ok(t)
+}
+
+/// The guest kernel logs of a run: its console.log and those of guests in subdirectories.
+fn consoles(dir: &Path) -> String {
+    let mut paths = vec![dir.join("console.log")];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut subs: Vec<PathBuf> = rd.flatten().map(|e| e.path().join("console.log")).collect();
+        subs.sort();
+        paths.extend(subs.into_iter().filter(|p| p.is_file()));
+    }
+    paths
+        .iter()
+        .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned())
+        .collect()
 }
 
 fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome> {
@@ -125,6 +162,8 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         secs: 0.0,
         notes: Vec::new(),
         log: Vec::new(),
+        samples: Vec::new(),
+        observed: Vec::new(),
     };
     if let Some(why) = &stack.skip {
         out.reason = why.clone();
@@ -134,7 +173,9 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         out.reason = "no --kunit-module given".into();
         return vec![out];
     }
-    if matches!(sc.name, "two_netdev" | "non_ethernet") && !o.extra.iter().any(|m| m.ends_with("nf_pvtest.ko")) {
+    if matches!(sc.name, "two_netdev" | "non_ethernet")
+        && !o.extra.iter().any(|m| m.ends_with("nf_pvtest.ko"))
+    {
         out.reason = "no --module nf_pvtest.ko given".into();
         return vec![out];
     }
@@ -143,19 +184,30 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
     let started = Instant::now();
     let dir = o.out.join(format!("{}-{}", stack.name, sc.name));
     let mut cases = Vec::new();
-    let result = match start(o, initrd, stack, &dir, sc.topology) {
+    let result = match start(o, initrd, stack, &dir, sc) {
         Ok(mut t) => {
             progress(format!("{id}: {}", if sc.topology { t.roles.to_string() } else { "running".into() }));
-            let r = (sc.run)(&mut t);
+            let mut r = (sc.run)(&mut t);
+            if let Err(e) = &mut r {
+                if e.0.contains("timed out after") {
+                    let probe = t.vm.guest.run_timeout("echo alive", Duration::from_secs(5));
+                    e.0 = format!("{}; {}; then: {probe:?}", e.0, t.vm.cpus(&o.kdir));
+                }
+            }
             out.notes = std::mem::take(&mut t.notes);
+            out.samples = std::mem::take(&mut t.samples);
+            out.observed = std::mem::take(&mut t.observed);
             cases = std::mem::take(&mut t.cases);
+            if let Some(resp) = &t.resp {
+                let _ = resp.dump(&dir.join("responder.tsv"));
+                let _ = std::fs::remove_dir_all(resp.path.parent().unwrap_or(&dir));
+            }
             t.vm.shutdown();
             r
         }
         Err(e) => Err(e),
     };
-    let console = std::fs::read(dir.join("console.log")).unwrap_or_default();
-    let scan = logscan::scan(&String::from_utf8_lossy(&console), stack.known_bugs());
+    let scan = logscan::scan(&consoles(&dir), stack.known_bugs());
     let mut known: Vec<String> = scan.known.iter().map(|k| format!("known C bug: {k}")).collect();
     known.dedup_by(|a, b| a.split(": ").nth(1) == b.split(": ").nth(1));
     out.notes.extend(known);
@@ -184,6 +236,8 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
                 secs: 0.0,
                 notes: vec![],
                 log: vec![],
+                samples: vec![],
+                observed: vec![],
                 ..out.clone()
             });
         }
@@ -206,7 +260,7 @@ fn run_all(o: &Opts) -> Res<bool> {
         .filter(|s| o.stack.as_deref().is_none_or(|w| w == s.name))
         .collect();
     let mut all: Vec<Outcome> = Vec::new();
-    for sc in scenarios::ALL.iter().filter(|s| o.only.as_deref().is_none_or(|n| n == s.name)) {
+    for sc in all_scenarios().filter(|s| o.only.as_deref().is_none_or(|n| n == s.name)) {
         for stack in &stacks {
             if sc.rust_only && stack.is_c() {
                 continue;
@@ -243,6 +297,16 @@ fn run_all(o: &Opts) -> Res<bool> {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--guest-udp") {
+        return match udp::run(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("nf-harness: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let o = match parse_args() {
         Ok(o) => o,
         Err(e) => {

@@ -52,7 +52,9 @@ pub struct Roles {
 }
 
 impl Roles {
-    pub fn find(devs: &[Netdev]) -> Res<Roles> {
+    /// The failover netdevs with MAC `mac`.
+    pub fn find_for(devs: &[Netdev], mac: &str) -> Res<Roles> {
+        let devs: Vec<Netdev> = devs.iter().filter(|d| d.address == mac).cloned().collect();
         let virtio: Vec<&Netdev> = devs.iter().filter(|d| d.driver == "virtio_net").collect();
         let masters: Vec<&&Netdev> = virtio.iter().filter(|d| d.master.is_none()).collect();
         ensure!(masters.len() == 1, "expected one failover master, netdevs: {devs:?}");
@@ -94,10 +96,21 @@ impl fmt::Display for Roles {
 
 /// Polls until the roles satisfy `want`.
 pub fn wait_roles(g: &mut Guest, what: &str, timeout: Duration, want: impl Fn(&Roles) -> bool) -> Res<Roles> {
+    wait_roles_for(g, crate::vm::MAC, what, timeout, want)
+}
+
+/// Polls until the roles of the netdevs with MAC `mac` satisfy `want`.
+pub fn wait_roles_for(
+    g: &mut Guest,
+    mac: &str,
+    what: &str,
+    timeout: Duration,
+    want: impl Fn(&Roles) -> bool,
+) -> Res<Roles> {
     let mut last = String::from("no failover master");
-    let r = poll(timeout, Duration::from_millis(500), || {
+    let r = poll(timeout, Duration::from_millis(300), || {
         let devs = netdevs(g)?;
-        match Roles::find(&devs) {
+        match Roles::find_for(&devs, mac) {
             Ok(r) if want(&r) => Ok(Some(r)),
             Ok(r) => {
                 last = r.to_string();

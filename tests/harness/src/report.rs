@@ -1,5 +1,6 @@
 //! Results: console lines, results.md and results.json.
 
+use crate::traffic::Sample;
 use crate::util::Res;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -32,6 +33,10 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// Offending kernel log lines.
     pub log: Vec<String>,
+    /// Loss and switch time per transition.
+    pub samples: Vec<Sample>,
+    /// Behaviour worth comparing between the stacks: what, and what was seen.
+    pub observed: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -55,8 +60,136 @@ fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// `a` or `a–b`.
+fn range(v: &[u64], unit: &str) -> String {
+    let (lo, hi) = (v.iter().min().copied().unwrap_or(0), v.iter().max().copied().unwrap_or(0));
+    if lo == hi {
+        format!("{lo}{unit}")
+    } else {
+        format!("{lo}–{hi}{unit}")
+    }
+}
+
+/// Samples grouped by transition name, in order: "name: cell" joined by `<br>`.
+fn per_transition(samples: &[&Sample], cell: impl Fn(&[&Sample]) -> Option<String>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for s in samples {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let lines: Vec<String> = names
+        .iter()
+        .filter_map(|n| {
+            let g: Vec<&Sample> = samples.iter().copied().filter(|s| s.name == *n).collect();
+            let times = if g.len() > 1 { format!(" ×{}", g.len()) } else { String::new() };
+            cell(&g).map(|c| format!("{n}{times}: {c}"))
+        })
+        .collect();
+    if lines.is_empty() {
+        "–".into()
+    } else {
+        lines.join("<br>")
+    }
+}
+
+fn loss(g: &[&Sample]) -> Option<String> {
+    let i: Vec<u64> = g.iter().filter_map(|s| s.icmp.map(u64::from)).collect();
+    let u: Vec<u64> = g.iter().map(|s| u64::from(s.udp)).collect();
+    let i = if i.is_empty() { "–".into() } else { range(&i, "") };
+    Some(format!("{i} icmp, {} udp", range(&u, "")))
+}
+
+fn switch(g: &[&Sample]) -> Option<String> {
+    let ms: Vec<u64> = g.iter().filter_map(|s| s.switch_ms).collect();
+    (!ms.is_empty()).then(|| range(&ms, " ms"))
+}
+
+/// The checklist items of the known C bugs a run's notes mention
+/// ("... (known bug X)", "known C bug: ... (checklist X): ...").
+fn known_bugs(o: &Outcome) -> Vec<String> {
+    let id = |n: &str, tag: &str| {
+        n.split_once(tag).and_then(|(_, r)| r.split_once(')')).map(|(b, _)| b.to_string())
+    };
+    o.notes.iter().filter_map(|n| id(n, "(known bug ").or_else(|| id(n, "(checklist "))).collect()
+}
+
+/// One row per scenario: result, loss per transition, switch time, C-vs-Rust differences.
+fn summary(all: &[Outcome]) -> (String, Vec<serde_json::Value>) {
+    let base = |o: &Outcome| o.name.split('/').next().unwrap_or("").to_string();
+    let mut names: Vec<String> = Vec::new();
+    for o in all {
+        if !names.contains(&base(o)) {
+            names.push(base(o));
+        }
+    }
+    let mut md = String::from(
+        "| scenario | C | Rust | lost per transition, C | lost per transition, Rust | switch time, C | switch time, Rust | C vs Rust |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let mut rows = Vec::new();
+    for name in names {
+        let of = |stack: &str| -> Vec<&Outcome> {
+            all.iter().filter(|o| o.stack == stack && base(o) == name).collect()
+        };
+        let (c, r) = (of("c"), of("rust"));
+        let result = |v: &[&Outcome]| match v {
+            [] => "–".to_string(),
+            [o] => o.status.word().to_string(),
+            v => {
+                let failed = v.iter().filter(|o| o.status == Status::Fail).count();
+                if failed == 0 {
+                    format!("PASS ({})", v.len())
+                } else {
+                    format!("FAIL ({failed} of {})", v.len())
+                }
+            }
+        };
+        let sc: Vec<&Sample> = c.iter().flat_map(|o| &o.samples).collect();
+        let sr: Vec<&Sample> = r.iter().flat_map(|o| &o.samples).collect();
+        let mut bugs: Vec<String> = c.iter().flat_map(|o| known_bugs(o)).collect();
+        bugs.sort();
+        bugs.dedup();
+        let mut diff: Vec<String> = Vec::new();
+        if !bugs.is_empty() {
+            diff.push(format!("known C bugs (checklist): {}", bugs.join("; ")));
+        }
+        let seen = |v: &[&Outcome], k: &str| {
+            v.iter().flat_map(|o| &o.observed).find(|(x, _)| x == k).map(|(_, v)| v.clone())
+        };
+        for (k, cv) in c.iter().flat_map(|o| &o.observed) {
+            if let Some(rv) = seen(&r, k).filter(|rv| rv != cv) {
+                diff.push(format!("{k}: C {cv}, Rust {rv}"));
+            }
+        }
+        let diff = if diff.is_empty() { "none".to_string() } else { diff.join("<br>") };
+        let cells = [
+            result(&c),
+            result(&r),
+            per_transition(&sc, loss),
+            per_transition(&sr, loss),
+            per_transition(&sc, switch),
+            per_transition(&sr, switch),
+            diff,
+        ];
+        let _ =
+            writeln!(md, "| {name} | {} |", cells.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+        rows.push(json!({
+            "scenario": name, "c": cells[0], "rust": cells[1], "loss_c": cells[2], "loss_rust": cells[3],
+            "switch_c": cells[4], "switch_rust": cells[5], "difference": cells[6],
+        }));
+    }
+    (md, rows)
+}
+
 pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
     let mut md = String::from("# net_failover QEMU test results\n\n");
+    let (table, rows) = summary(all);
+    md.push_str(&table);
+    md.push_str(
+        "\nLoss: echo requests without a reply and UDP datagrams that never arrived, per transition \
+         (50 ms per packet). Switch time: from the action to the first packet on the new path.\n\n",
+    );
     md.push_str("| test | stack | result | seconds | details |\n|---|---|---|---:|---|\n");
     for o in all {
         let mut details = o.reason.clone();
@@ -89,6 +222,10 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
                 "stack": o.stack, "test": o.name, "status": o.status.word(),
                 "reason": o.reason, "seconds": (o.secs * 10.0).round() / 10.0,
                 "notes": o.notes, "log": o.log,
+                "transitions": o.samples.iter().map(|s| json!({
+                    "name": s.name, "lost_icmp": s.icmp, "lost_udp": s.udp, "switch_ms": s.switch_ms,
+                })).collect::<Vec<_>>(),
+                "observed": o.observed.iter().map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             })
         })
         .collect();
@@ -96,6 +233,7 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
         "passed": count(all, Status::Pass),
         "failed": count(all, Status::Fail),
         "skipped": count(all, Status::Skip),
+        "summary": rows,
         "results": results,
     });
     std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&doc)? + "\n")?;

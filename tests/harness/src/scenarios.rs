@@ -4,11 +4,14 @@
 use crate::guest::Guest;
 use crate::initramfs::IP;
 use crate::net::{self, netdevs, ping_batch, wait_attr, wait_roles, Batch, Path, Roles, Stats};
+use crate::responder::Responder;
 use crate::stack::Stack;
+use crate::traffic::Sample;
 use crate::util::{Context, Res};
 use crate::vm::{Vm, MAC};
 use crate::{bail, ensure, ktap};
 use serde_json::Value;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub struct Scenario {
@@ -17,6 +20,7 @@ pub struct Scenario {
     /// Runs only on the rust stack.
     pub rust_only: bool,
     /// Needs the whole stack loaded and the master with both slaves before it starts.
+    /// Scenarios with their own guest (`suite::spec`) load the modules themselves.
     pub topology: bool,
 }
 
@@ -50,12 +54,37 @@ pub struct T<'a> {
     pub notes: Vec<String>,
     /// Sub-results (KUnit cases): name, passed, reason.
     pub cases: Vec<ktap::Case>,
+    /// The host-side peer, for guests on datagram backends.
+    pub resp: Option<Responder>,
+    /// Loss and switch time per transition.
+    pub samples: Vec<Sample>,
+    /// Behaviour to compare between the stacks: what, and what was seen.
+    pub observed: Vec<(String, String)>,
+    /// Where to boot more guests (migration destinations).
+    pub env: Option<Env>,
+}
+
+pub struct Env {
+    pub kdir: PathBuf,
+    pub initrd: PathBuf,
+    pub dir: PathBuf,
 }
 
 impl<'a> T<'a> {
     pub fn new(vm: Vm, stack: &'a Stack, kunit_module: Option<String>) -> Self {
         let roles = Roles { master: String::new(), standby: None, primary: None, primary_master: None };
-        T { vm, stack, roles, kunit_module, notes: Vec::new(), cases: Vec::new() }
+        T {
+            vm,
+            stack,
+            roles,
+            kunit_module,
+            notes: Vec::new(),
+            cases: Vec::new(),
+            resp: None,
+            samples: Vec::new(),
+            observed: Vec::new(),
+            env: None,
+        }
     }
 
     pub fn g(&mut self) -> &mut Guest {
@@ -66,13 +95,19 @@ impl<'a> T<'a> {
         self.vm.guest.ok(cmd)
     }
 
-    fn note(&mut self, s: String) {
+    pub fn note(&mut self, s: String) {
         crate::util::progress(format!("  {}: {s}", self.stack.name));
         self.notes.push(s);
     }
 
+    /// Records a behaviour to compare between the stacks, and notes it.
+    pub fn observe(&mut self, what: &str, seen: String) {
+        self.note(format!("{what}: {seen}"));
+        self.observed.push((what.into(), seen));
+    }
+
     /// A behaviour the C module is known to get wrong: a note on C, a failure otherwise.
-    fn known_c(&mut self, what: String, bug: &str) -> Res<()> {
+    pub fn known_c(&mut self, what: String, bug: &str) -> Res<()> {
         if !self.stack.is_c() {
             bail!("{what}");
         }
@@ -99,7 +134,7 @@ impl<'a> T<'a> {
         }
     }
 
-    fn master_stats(&mut self) -> Res<Stats> {
+    pub fn master_stats(&mut self) -> Res<Stats> {
         let m = self.roles.master.clone();
         Stats::read(self.g(), &m)
     }
@@ -137,7 +172,7 @@ impl<'a> T<'a> {
     }
 
     /// Master counters must never go down.
-    fn monotonic(&mut self, event: &str, before: &Stats, after: &Stats) -> Res<()> {
+    pub fn monotonic(&mut self, event: &str, before: &Stats, after: &Stats) -> Res<()> {
         let down = before.decreases(after);
         if down.is_empty() {
             return Ok(());
@@ -145,7 +180,7 @@ impl<'a> T<'a> {
         self.known_c(format!("master {} after {event}", down.join(", ")), "L.58")
     }
 
-    fn ip_link(&mut self, dev: &str) -> Res<Value> {
+    pub fn ip_link(&mut self, dev: &str) -> Res<Value> {
         let out = self.ok(&format!("{IP} -d -j link show dev {dev}"))?;
         let v: Value = serde_json::from_str(&out).ctx("ip -j output")?;
         Ok(v[0].clone())

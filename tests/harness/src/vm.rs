@@ -18,11 +18,43 @@ pub const PRIMARY_ID: &str = "primary0";
 pub const UNPLUG_TIMEOUT: Duration = Duration::from_secs(60);
 const CMDLINE: &str = "console=ttyS0 loglevel=7 printk.time=1 panic=-1";
 
+/// How the primary of each pair is requested when QEMU starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Primary {
+    /// `device_add` with `failover_pair_id`: QEMU plugs it once virtio_net acks STANDBY.
+    Failover,
+    /// `device_add` without `failover_pair_id`: plugged at once, an ordinary NIC to QEMU.
+    Plain,
+    /// Not requested.
+    Absent,
+}
+
+/// What a guest is made of.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    /// Failover pairs: pair `i` is virtio-net `standby{i}` and e1000e `primary{i}` with MAC `mac(i)`.
+    pub pairs: usize,
+    pub primary: Primary,
+    /// Backends: unix datagram sockets to this responder socket instead of slirp.
+    pub responder: Option<PathBuf>,
+    /// Starts QEMU as a migration destination on this port (the guest does not boot).
+    pub incoming: Option<u16>,
+    /// Prefix of the backend socket names, which the responder reports as path names.
+    pub prefix: &'static str,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec { pairs: 1, primary: Primary::Failover, responder: None, incoming: None, prefix: "" }
+    }
+}
+
 pub struct Vm {
     child: Child,
     pub guest: Guest,
     pub qmp: Qmp,
     pub dir: PathBuf,
+    pub spec: Spec,
     sockets: PathBuf,
 }
 
@@ -33,17 +65,44 @@ pub struct Wire {
     pub primary: u64,
 }
 
+/// QEMU's id of the backend of pair `pair`'s standby (`sb`) or primary (`pr`).
+fn netdev(role: &str, pair: usize) -> String {
+    if pair == 0 {
+        format!("n{role}")
+    } else {
+        format!("n{role}{pair}")
+    }
+}
+
+pub fn mac(pair: usize) -> String {
+    format!("52:54:00:12:34:{:02x}", 0x56 + pair)
+}
+
 pub fn primary_args() -> Value {
-    json!({
-        "driver": "e1000e", "id": PRIMARY_ID, "bus": "rp1", "netdev": "npr",
-        "mac": MAC, "failover_pair_id": "standby0", "romfile": "",
-    })
+    pair_primary_args(0, true)
+}
+
+pub fn pair_primary_args(pair: usize, failover: bool) -> Value {
+    let mut a = json!({
+        "driver": "e1000e", "id": format!("primary{pair}"), "bus": format!("rp{}", 2 * pair + 1),
+        "netdev": netdev("pr", pair), "mac": mac(pair), "romfile": "",
+    });
+    if failover {
+        a["failover_pair_id"] = json!(format!("standby{pair}"));
+    }
+    a
 }
 
 impl Vm {
-    /// Starts QEMU, connects the agent and QMP, and requests the primary, which
-    /// QEMU keeps hidden until the guest's virtio_net acks VIRTIO_NET_F_STANDBY.
+    /// The default guest: one pair on slirp, the primary requested with `failover_pair_id`
+    /// (QEMU keeps it hidden until the guest's virtio_net acks VIRTIO_NET_F_STANDBY).
     pub fn boot(kdir: &Path, initrd: &Path, dir: &Path) -> Res<Vm> {
+        Vm::start(kdir, initrd, dir, &Spec::default())
+    }
+
+    /// Starts QEMU, connects the agent and QMP, requests the primaries as `spec`
+    /// says, and waits for the guest agent unless QEMU is a migration destination.
+    pub fn start(kdir: &Path, initrd: &Path, dir: &Path, spec: &Spec) -> Res<Vm> {
         if dir.exists() {
             fs::remove_dir_all(dir).ctx(dir.display())?;
         }
@@ -54,13 +113,11 @@ impl Vm {
         let kernel = kdir.join("arch/x86/boot/bzImage");
         ensure!(kernel.is_file(), "{} missing", kernel.display());
         let log = fs::File::create(dir.join("qemu.log"))?;
-        let mut args: Vec<String> = "-machine q35 -accel tcg -smp 2 -m 512 -nodefaults -nographic \
-            -no-reboot -device pcie-root-port,id=rp0,chassis=1 -device pcie-root-port,id=rp1,chassis=2 \
-            -netdev user,id=nsb -netdev user,id=npr"
+        let mut args: Vec<String> = "-machine q35 -accel tcg -smp 2 -m 512 -nodefaults -nographic -no-reboot"
             .split_whitespace()
             .map(String::from)
             .collect();
-        let pairs = [
+        let mut pairs = vec![
             ("-kernel", kernel.to_string_lossy().into_owned()),
             ("-initrd", initrd.to_string_lossy().into_owned()),
             ("-append", CMDLINE.to_string()),
@@ -68,10 +125,42 @@ impl Vm {
             ("-chardev", format!("socket,id=agent,path={},server=on,wait=on", sock("agent.sock"))),
             ("-serial", "chardev:agent".to_string()),
             ("-qmp", format!("unix:{},server=on,wait=off", sock("qmp.sock"))),
-            ("-object", format!("filter-dump,id=fd0,netdev=nsb,file={}", p("standby.pcap"))),
-            ("-object", format!("filter-dump,id=fd1,netdev=npr,file={}", p("primary.pcap"))),
-            ("-device", format!("virtio-net-pci,bus=rp0,id=standby0,netdev=nsb,mac={MAC},failover=on")),
         ];
+        for i in 0..spec.pairs {
+            let n = if i == 0 { String::new() } else { i.to_string() };
+            for (role, port) in [("sb", 2 * i), ("pr", 2 * i + 1)] {
+                pairs.push(("-device", format!("pcie-root-port,id=rp{port},chassis={}", port + 1)));
+                let id = netdev(role, i);
+                pairs.push((
+                    "-netdev",
+                    match &spec.responder {
+                        None => format!("user,id={id}"),
+                        Some(r) => format!(
+                            "dgram,id={id},local.type=unix,local.path={},remote.type=unix,remote.path={}",
+                            sock(&format!("{}{id}.sock", spec.prefix)),
+                            r.display()
+                        ),
+                    },
+                ));
+                let file = if role == "sb" { "standby" } else { "primary" };
+                pairs.push((
+                    "-object",
+                    format!("filter-dump,id=fd{id},netdev={id},file={}", p(&format!("{file}{n}.pcap"))),
+                ));
+            }
+            pairs.push((
+                "-device",
+                format!(
+                    "virtio-net-pci,bus=rp{},id=standby{i},netdev={},mac={},failover=on",
+                    2 * i,
+                    netdev("sb", i),
+                    mac(i)
+                ),
+            ));
+        }
+        if let Some(port) = spec.incoming {
+            pairs.push(("-incoming", format!("tcp:127.0.0.1:{port}")));
+        }
         for (k, v) in pairs {
             args.extend([k.to_string(), v]);
         }
@@ -100,12 +189,28 @@ impl Vm {
                 bail!("{e}; qemu: {}", qlog.trim());
             }
         };
-        let mut vm = Vm { child, guest, qmp, dir: dir.to_path_buf(), sockets };
-        vm.qmp.device_add(&primary_args())?;
-        if let Err(e) = vm.guest.wait_ready(Duration::from_secs(120)) {
-            bail!("{e}; console tail: {}", tail(&vm.console(), 15));
+        let mut vm = Vm { child, guest, qmp, dir: dir.to_path_buf(), spec: spec.clone(), sockets };
+        if spec.primary != Primary::Absent {
+            for i in 0..spec.pairs {
+                vm.qmp.device_add(&pair_primary_args(i, spec.primary == Primary::Failover))?;
+            }
+        }
+        if spec.incoming.is_none() {
+            if let Err(e) = vm.guest.wait_ready(Duration::from_secs(120)) {
+                bail!("{e}; console tail: {}", tail(&vm.console(), 15));
+            }
         }
         Ok(vm)
+    }
+
+    /// The responder's name for the backend of pair `pair`'s standby or primary.
+    pub fn path(&self, primary: bool, pair: usize) -> String {
+        format!("{}{}", self.spec.prefix, netdev(if primary { "pr" } else { "sb" }, pair))
+    }
+
+    /// The socket of that backend, where frames for the guest go.
+    pub fn backend(&self, primary: bool, pair: usize) -> PathBuf {
+        self.sockets.join(format!("{}.sock", self.path(primary, pair)))
     }
 
     pub fn console(&self) -> String {
@@ -136,6 +241,45 @@ impl Vm {
         self.qmp.device_del(PRIMARY_ID, UNPLUG_TIMEOUT)
     }
 
+    pub fn plug(&mut self, pair: usize) -> Res<()> {
+        self.qmp.device_add(&pair_primary_args(pair, true))
+    }
+
+    pub fn unplug(&mut self, pair: usize) -> Res<()> {
+        self.qmp.device_del(&format!("primary{pair}"), UNPLUG_TIMEOUT)
+    }
+
+    /// Where each vCPU is (`info registers -a`, symbols from System.map), to diagnose a hung guest.
+    pub fn cpus(&mut self, kdir: &Path) -> String {
+        let cmd = json!({ "command-line": "info registers -a" });
+        let Ok(regs) = self.qmp.execute("human-monitor-command", cmd) else {
+            return "no answer from QEMU".into();
+        };
+        let map = fs::read_to_string(kdir.join("System.map")).unwrap_or_default();
+        let mut syms: Vec<(u64, &str)> = map
+            .lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                Some((u64::from_str_radix(w.first()?, 16).ok()?, *w.get(2)?))
+            })
+            .collect();
+        syms.sort();
+        let end = syms.iter().find(|(_, n)| *n == "_end").map_or(0, |s| s.0);
+        let rips = regs
+            .as_str()
+            .unwrap_or("")
+            .split("RIP=")
+            .skip(1)
+            .filter_map(|r| u64::from_str_radix(r.get(..16)?, 16).ok());
+        let at: Vec<String> = rips
+            .map(|rip| match syms.partition_point(|s| s.0 <= rip) {
+                i if i > 0 && rip < end => format!("{}+{:#x}", syms[i - 1].1, rip - syms[i - 1].0),
+                _ => format!("{rip:#x} (module or user)"),
+            })
+            .collect();
+        format!("vCPUs at {}", at.join(", "))
+    }
+
     /// Asks QEMU to quit and waits for it; kills it if it does not go.
     pub fn shutdown(mut self) {
         let _ = self.qmp.execute("quit", json!({}));
@@ -160,7 +304,7 @@ impl Drop for Vm {
 }
 
 /// A short private directory for the unix sockets (their paths are limited to 107 bytes).
-fn sock_dir() -> Res<PathBuf> {
+pub fn sock_dir() -> Res<PathBuf> {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
     let d = std::env::temp_dir().join(format!("nfh-{}-{n}", std::process::id()));
