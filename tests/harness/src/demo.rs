@@ -98,7 +98,7 @@ pub fn run(o: &Opts) -> Res<bool> {
     ));
     if !down.is_empty() {
         say(format!(
-            "  => counters went DOWN ({}): history lost on unplug (checklist L.58)",
+            "  => counters went DOWN ({}): history lost on unplug (known C bug)",
             down.join(", ")
         ));
     }

@@ -105,13 +105,12 @@ fn switch(g: &[&Sample]) -> Option<String> {
     (!ms.is_empty()).then(|| range(&ms, " ms"))
 }
 
-/// The checklist items of the known C bugs a run's notes mention
-/// ("... (known bug X)", "known C bug: ... (checklist X): ...").
+/// The known C bugs a run's notes mention ("... (known bug: X)").
 fn known_bugs(o: &Outcome) -> Vec<String> {
     let id = |n: &str, tag: &str| {
         n.split_once(tag).and_then(|(_, r)| r.split_once(')')).map(|(b, _)| b.to_string())
     };
-    o.notes.iter().filter_map(|n| id(n, "(known bug ").or_else(|| id(n, "(checklist "))).collect()
+    o.notes.iter().filter_map(|n| id(n, "(known bug: ")).collect()
 }
 
 /// One row per scenario: result, loss per transition, switch time, C-vs-Rust differences.
@@ -152,7 +151,7 @@ fn summary(all: &[Outcome]) -> (String, Vec<serde_json::Value>) {
         bugs.dedup();
         let mut diff: Vec<String> = Vec::new();
         if !bugs.is_empty() {
-            diff.push(format!("known C bugs (checklist): {}", bugs.join("; ")));
+            diff.push(format!("known C bugs: {}", bugs.join("; ")));
         }
         let seen = |v: &[&Outcome], k: &str| {
             v.iter().flat_map(|o| &o.observed).find(|(x, _)| x == k).map(|(_, v)| v.clone())

@@ -111,7 +111,7 @@ impl<'a> T<'a> {
         if !self.stack.is_c() {
             bail!("{what}");
         }
-        self.note(format!("C: {what} (known bug {bug})"));
+        self.note(format!("C: {what} (known bug: {bug})"));
         Ok(())
     }
 
@@ -177,7 +177,7 @@ impl<'a> T<'a> {
         if down.is_empty() {
             return Ok(());
         }
-        self.known_c(format!("master {} after {event}", down.join(", ")), "L.58")
+        self.known_c(format!("master {} after {event}", down.join(", ")), "master counters reset on unplug")
     }
 
     pub fn ip_link(&mut self, dev: &str) -> Res<Value> {

@@ -19,15 +19,15 @@ pub const DRIVERS: [&str; 2] = ["e1000e.ko", "virtio_net.ko"];
 const C_KNOWN: &[Known] = &[
     Known {
         pattern: "INFO: trying to register non-static key",
-        what: "net_failover stats_lock is never initialised (checklist B.11)",
+        what: "net_failover stats_lock is never initialised (known bug: uninitialised stats_lock)",
     },
     Known {
         pattern: "BUG: spinlock bad magic",
-        what: "net_failover stats_lock is never initialised (checklist B.11)",
+        what: "net_failover stats_lock is never initialised (known bug: uninitialised stats_lock)",
     },
     Known {
         pattern: "net/core/failover.c:282 suspicious rcu_dereference_check() usage",
-        what: "failover_unregister() uses rcu_dereference() outside RCU (checklist 4, latent issue 4)",
+        what: "failover_unregister() uses rcu_dereference() outside RCU (known bug: rcu_dereference outside RCU)",
     },
 ];
 

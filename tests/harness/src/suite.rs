@@ -149,7 +149,7 @@ fn steady(t: &mut T, flow: &Flow, r: &Roles, primary: bool, pair: usize, what: &
                 "{what}: master tx/rx +{mtx}/+{mrx}, slaves' sum +{sum_tx}/+{sum_rx} ({:?} -> {:?})",
                 c0[0], c1[0]
             ),
-            "L.58",
+            "master counters reset on unplug",
         )?;
     }
     progress(format!(
@@ -239,7 +239,7 @@ fn finish(t: &mut T, flow: Flow, prefix: &str) -> Res<Totals> {
 /// old path breaks (unplug, link down), echo replies in flight to it are lost,
 /// at most `BREAK_ICMP`, and at most `BREAK_UDP` datagrams. Where a primary
 /// comes, TX moves over with at most `COME_UDP` datagrams lost, but the standby's
-/// RX is dropped from the primary's registration on (checklist J.54), so echo
+/// RX is dropped from the primary's registration on (as the C driver does), so echo
 /// replies are lost until the switch, and none after it. Otherwise nothing may be lost.
 fn bounded(tot: &Totals, name: &str, breaks: bool, comes: bool) -> Res<()> {
     let hits: Vec<_> = tot.samples.iter().filter(|s| s.name.ends_with(name)).collect();
@@ -564,7 +564,7 @@ fn primary_link_flap(t: &mut T) -> Res<()> {
     let dropped = down.iter().all(|s| s.icmp.unwrap_or(0) >= 10);
     t.observe(
         "echo replies through the standby while the primary is down",
-        if dropped { "dropped (a registered primary mutes the standby's RX, J.54)" } else { "received" }
+        if dropped { "dropped (a registered primary mutes the standby's RX)" } else { "received" }
             .into(),
     );
 
