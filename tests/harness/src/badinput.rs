@@ -47,7 +47,10 @@ pub fn non_ethernet(t: &mut T) -> Res<()> {
     let line = "failover master must be an Ethernet device";
     if t.stack.is_c() {
         ensure!(!log.contains(line), "C logged {line}");
-        note(t, "C: failover_register() of a non-Ethernet device fails with -EINVAL without a log line".into());
+        note(
+            t,
+            "C: failover_register() of a non-Ethernet device fails with -EINVAL without a log line".into(),
+        );
     } else {
         ensure!(log.contains(line), "no \"{line}\" in the kernel log: {log}");
         note(t, format!("-EINVAL, logged \"{line}\""));

@@ -97,10 +97,7 @@ pub fn run(o: &Opts) -> Res<bool> {
         "  master counters across the unplug: {before}\n                                  -> {after}"
     ));
     if !down.is_empty() {
-        say(format!(
-            "  => counters went DOWN ({}): history lost on unplug (known C bug)",
-            down.join(", ")
-        ));
+        say(format!("  => counters went DOWN ({}): history lost on unplug (known C bug)", down.join(", ")));
     }
     ping(&mut vm, &roles)?;
 

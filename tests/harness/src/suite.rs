@@ -564,8 +564,7 @@ fn primary_link_flap(t: &mut T) -> Res<()> {
     let dropped = down.iter().all(|s| s.icmp.unwrap_or(0) >= 10);
     t.observe(
         "echo replies through the standby while the primary is down",
-        if dropped { "dropped (a registered primary mutes the standby's RX)" } else { "received" }
-            .into(),
+        if dropped { "dropped (a registered primary mutes the standby's RX)" } else { "received" }.into(),
     );
 
     let resp = resp(t)?;

@@ -23,7 +23,11 @@ fn note(t: &mut T, s: String) {
 /// The callbacks logged since the last call, as `name slave` strings.
 fn events(t: &mut T) -> Res<Vec<String>> {
     let log = t.ok("dmesg -c")?;
-    Ok(log.lines().filter_map(|l| l.split("nf_pvtest: event ").nth(1)).map(|e| e.trim().to_string()).collect())
+    Ok(log
+        .lines()
+        .filter_map(|l| l.split("nf_pvtest: event ").nth(1))
+        .map(|e| e.trim().to_string())
+        .collect())
 }
 
 fn expect_events(t: &mut T, what: &str, want: &[String]) -> Res<()> {
@@ -38,7 +42,8 @@ fn ev(names: &[&str], slave: &str) -> Vec<String> {
 }
 
 fn plug_vf(t: &mut T) -> Res<String> {
-    let args = json!({"driver": "e1000e", "id": "vf0", "bus": "rp1", "netdev": "npr", "mac": MAC, "romfile": ""});
+    let args =
+        json!({"driver": "e1000e", "id": "vf0", "bus": "rp1", "netdev": "npr", "mac": MAC, "romfile": ""});
     t.vm.qmp.device_add(&args)?;
     let g = t.g();
     let vf = poll(TIMEOUT, Duration::from_millis(300), || {
@@ -92,7 +97,10 @@ pub fn two_netdev(t: &mut T) -> Res<()> {
     expect_events(t, "VF re-plug", &ev(&["pre_register", "register"], &vf))?;
     t.ok(&format!("echo 1 > {PARAMS}/detach"))?;
     let log = t.ok("dmesg | grep 'failover_slave_unregister returned'")?;
-    ensure!(log.trim_end().ends_with("returned 1"), "failover_slave_unregister: {log} (expected NOTIFY_OK = 1)");
+    ensure!(
+        log.trim_end().ends_with("returned 1"),
+        "failover_slave_unregister: {log} (expected NOTIFY_OK = 1)"
+    );
     expect_events(t, "failover_slave_unregister", &ev(&["pre_unregister", "unregister"], &vf))?;
     ensure!(master_of(t, &vf)?.is_none(), "{vf} still has a master after failover_slave_unregister");
     t.ok("rmmod nf_pvtest")?;
@@ -103,13 +111,20 @@ pub fn two_netdev(t: &mut T) -> Res<()> {
     // step only runs on ours.
     t.ok(&format!("insmod {MODULE_DIR}/nf_pvtest.ko mac={MAC}"))?;
     expect_events(t, "register with the VF present", &ev(&["pre_register", "register"], &vf))?;
-    ensure!(master_of(t, &vf)?.as_deref() == Some("pv0"), "existing {vf} not enslaved at failover_register()");
+    ensure!(
+        master_of(t, &vf)?.as_deref() == Some("pv0"),
+        "existing {vf} not enslaved at failover_register()"
+    );
     if t.stack.is_c() {
         note(t, "C: failover_unregister() with a slave attached not run: the C core leaves the slave's rx handler pointing at the freed master".into());
         t.ok(&format!("echo 1 > {PARAMS}/detach && rmmod nf_pvtest"))?;
     } else {
         t.ok(&format!("echo 1 > {PARAMS}/keep_slave && rmmod nf_pvtest"))?;
-        expect_events(t, "failover_unregister with the VF attached", &ev(&["pre_unregister", "unregister"], &vf))?;
+        expect_events(
+            t,
+            "failover_unregister with the VF attached",
+            &ev(&["pre_unregister", "unregister"], &vf),
+        )?;
         ensure!(master_of(t, &vf)?.is_none(), "{vf} still has a master after failover_unregister");
     }
     for m in t.stack.module_names().iter().rev() {
