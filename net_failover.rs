@@ -235,7 +235,8 @@ impl MasterOps for NetFailover {
         } else {
             Role::Primary
         };
-        policy::rx_to_master(role, nfo.primary.get(rcu).is_some())
+        let primary_ready = nfo.primary.get(rcu).is_some_and(|p| p.link().xmit_ready());
+        policy::rx_to_master(role, primary_ready)
     }
 }
 

@@ -125,11 +125,13 @@ pub fn lower_state(role: Role, slave: Link, primary_running: bool) -> (bool, boo
 
 /// Whether a frame received on a slave of `role` goes up through the master.
 ///
-/// While a primary is registered, frames on the standby are left to
-/// exact-match handlers of the standby (`RX_HANDLER_EXACT`), even if the
-/// primary has no carrier, as the C driver does.
-pub fn rx_to_master(role: Role, primary_present: bool) -> bool {
-    !(role == Role::Standby && primary_present)
+/// While the primary can transmit, frames on the standby are left to
+/// exact-match handlers of the standby (`RX_HANDLER_EXACT`). The C driver
+/// does so as soon as a primary is registered, even while it has no carrier
+/// (the seconds a VF needs for link-up after a plug, or while it is down):
+/// replies to what the master sends through the standby meanwhile are lost.
+pub fn rx_to_master(role: Role, primary_ready: bool) -> bool {
+    !(role == Role::Standby && primary_ready)
 }
 
 /// Folds a queue index chosen for a slave into the master's `nqueues`.
