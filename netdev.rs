@@ -1140,6 +1140,14 @@ impl NetdevNotifier {
 
 // The C API of include/net/net_failover.h; nf_helpers.c exports it.
 
+/// A new failover as C's `struct failover *`, or `ERR_PTR(err)`.
+fn to_c(fo: Result<Arc<crate::failover_core::Failover>>) -> *mut b::failover {
+    match fo {
+        Ok(fo) => Arc::into_raw(fo).cast_mut().cast(),
+        Err(e) => e.to_errno() as isize as *mut b::failover,
+    }
+}
+
 /// `struct failover *net_failover_create(struct net_device *standby_dev)`.
 ///
 /// # Safety
@@ -1150,10 +1158,7 @@ pub(crate) unsafe extern "C" fn net_failover_create(
     standby: *mut b::net_device,
 ) -> *mut b::failover {
     // SAFETY: Per the caller.
-    match crate::create(unsafe { NetDev::from_raw(standby) }) {
-        Ok(fo) => Arc::into_raw(fo).cast_mut().cast(),
-        Err(e) => e.to_errno() as isize as *mut b::failover,
-    }
+    to_c(crate::create(unsafe { NetDev::from_raw(standby) }))
 }
 
 /// `void net_failover_destroy(struct failover *failover)`.
@@ -1250,14 +1255,11 @@ pub(crate) unsafe extern "C" fn failover_register(
     ops: *mut b::failover_ops,
 ) -> *mut b::failover {
     if dev.is_null() || ops.is_null() {
-        return EINVAL.to_errno() as isize as *mut b::failover;
+        return to_c(Err(EINVAL));
     }
     // SAFETY: Per the caller; `COps` is a transparent wrapper.
     let (dev, ops) = unsafe { (NetDev::from_raw(dev), &*ops.cast::<COps>()) };
-    match crate::netvsc_glue::register(dev, ops) {
-        Ok(fo) => Arc::into_raw(fo).cast_mut().cast(),
-        Err(e) => e.to_errno() as isize as *mut b::failover,
-    }
+    to_c(crate::netvsc_glue::register(dev, ops))
 }
 
 /// `void failover_unregister(struct failover *failover)`.

@@ -777,6 +777,16 @@ fn set_mtu(t: &mut T, f: &mut Flow, mtu: u32, resets: bool) -> Res<()> {
     })
 }
 
+/// Joins `group` on the master and adds VLAN `vid` on it, addressed in `net`.
+fn join_and_add_vlan(t: &mut T, m: &str, group: &str, vid: u16, net: [u8; 4]) -> Res<()> {
+    let [a, b, c, _] = net;
+    t.ok(&format!(
+        "{IP} maddr add {group} dev {m} && {IP} link add link {m} name {m}.{vid} type vlan id {vid} && \
+         {IP} addr add {a}.{b}.{c}.2/24 dev {m}.{vid} && {IP} link set {m}.{vid} up"
+    ))
+    .map(drop)
+}
+
 fn state_replay(t: &mut T) -> Res<()> {
     let r = up(t)?;
     let m = r.master.clone();
@@ -788,23 +798,13 @@ fn state_replay(t: &mut T) -> Res<()> {
     }
     let mut f = flow(t, "f", 0, true)?;
     set_mtu(t, &mut f, 1400, true)?;
-    let [a, b, c, _] = IPS[2];
-    t.ok(&format!(
-        "{IP} maddr add {} dev {m} && {IP} link add link {m} name {m}.100 type vlan id 100 && \
-         {IP} addr add {a}.{b}.{c}.2/24 dev {m}.100 && {IP} link set {m}.100 up",
-        GROUPS[0]
-    ))?;
+    join_and_add_vlan(t, &m, GROUPS[0], 100, IPS[2])?;
     replayed(t, &r, &GROUPS[..1], &VLANS[..1], 1400, "with the first primary")?;
 
     let to = Some(t.vm.path(false, 0));
     transition(t, &mut f, "unplug", to, unplug_action(0))?;
     set_mtu(t, &mut f, 1300, false)?;
-    let [a, b, c, _] = IPS[3];
-    t.ok(&format!(
-        "{IP} maddr add {} dev {m} && {IP} link add link {m} name {m}.200 type vlan id 200 && \
-         {IP} addr add {a}.{b}.{c}.2/24 dev {m}.200 && {IP} link set {m}.200 up",
-        GROUPS[1]
-    ))?;
+    join_and_add_vlan(t, &m, GROUPS[1], 200, IPS[3])?;
     let to = Some(t.vm.path(true, 0));
     transition(t, &mut f, "replug", to, plug_action(0))?;
     let r = t.roles.clone();
