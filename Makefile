@@ -15,6 +15,7 @@ modules clean:
 	$(kmake) $@
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/kunit LLVM=$(LLVM) $@
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/pvdrv LLVM=$(LLVM) $@
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/debugmod LLVM=$(LLVM) $@
 
 modules_install:
 	$(kmake) INSTALL_MOD_DIR=updates modules_install

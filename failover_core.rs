@@ -8,69 +8,64 @@
 //! Differences from C: the registry is protected by RTNL (every user already
 //! holds it or takes it); a new device is matched only with masters of its
 //! network namespace, and later events go to the master the slave is actually
-//! enslaved to (its master upper), not to the first master with its MAC;
-//! unregistering a master releases the slaves left attached; the LAG hash
-//! type is set; a failing notifier registration fails the module load.
+//! enslaved to (its master upper), not to the first master with its MAC; the
+//! LAG hash type is set; a failing notifier registration fails the module load.
+
+#![forbid(unsafe_code)]
 
 use crate::netdev::{
-    rtnl_lock, NetDev, NetdevEvent, NetdevNotifier, ReadSide, Rtnl, RtnlCell, RxHandler, Slot,
+    netdev_err, netdev_info, rtnl_lock, FailoverOps, NetDev, NetDevRef, NetdevEvent,
+    NetdevNotifier, ReadSide, RegisteredOps, Rtnl, RtnlVec, Slot,
 };
 use kernel::{prelude::*, sync::Arc};
-
-/// The callbacks of a failover master (`struct failover_ops`). All run under
-/// RTNL. `pre_*` errors mean "not mine / refused".
-pub(crate) trait FailoverOps: Send + Sync {
-    /// May refuse `slave` before anything is done to it.
-    fn pre_register(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
-    /// Enslaves `slave`; the rx handler and upper link are already set up
-    /// and are undone if this fails.
-    fn register(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
-    /// May refuse to release `slave`.
-    fn pre_unregister(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
-    /// Releases `slave`; the rx handler and upper link are already gone.
-    fn unregister(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> Result;
-    /// `slave` went up or down or changed carrier while the master runs.
-    fn link_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
-    /// `slave` was renamed while the master runs.
-    fn name_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
-    /// The rx handler installed on the slaves, with the master as its data.
-    fn rx_handler(&self) -> Option<RxHandler>;
-}
 
 /// A registered failover master (`struct failover`).
 pub(crate) struct Failover {
     master: Slot,
-    ops: &'static dyn FailoverOps,
+    ops: RegisteredOps,
 }
 
-static REGISTRY: RtnlCell<KVec<Option<Arc<Failover>>>> = RtnlCell::new(KVec::new());
-static NOTIFIER: NetdevNotifier = NetdevNotifier::new(event);
+/// The registered masters (`failover_list`), in registration order.
+static FAILOVER_LIST: RtnlVec<Failover> = RtnlVec::new();
 
-/// Starts watching netdevice events (module init).
-pub(crate) fn init() -> Result {
-    NOTIFIER.register()
+/// The core: its netdevice notifier, and the registry, emptied on drop.
+pub(crate) struct Core {
+    _notifier: Pin<KBox<NetdevNotifier>>,
 }
 
-/// Stops watching netdevice events (module exit). Every master is gone by
-/// then: users of the module's exports hold a reference to it.
-pub(crate) fn exit() {
-    NOTIFIER.unregister();
-    let r = rtnl_lock();
-    REGISTRY.with(&r, |list| *list = KVec::new());
+impl Core {
+    /// Starts watching netdevice events (module init).
+    pub(crate) fn new() -> Result<Self> {
+        let _notifier = KBox::pin_init(NetdevNotifier::register(event), GFP_KERNEL)?;
+        Ok(Self { _notifier })
+    }
+}
+
+impl Drop for Core {
+    /// Every master is gone by now: the users of the exports hold the module.
+    fn drop(&mut self) {
+        FAILOVER_LIST.clear(&rtnl_lock());
+    }
 }
 
 impl Failover {
     /// The master, until [`unregister`].
-    pub(crate) fn master<'a>(&self, rs: &'a impl ReadSide) -> Option<&'a NetDev> {
+    pub(crate) fn master<'a>(&'a self, rs: &'a impl ReadSide) -> Option<&'a NetDev> {
         self.master.get(rs)
+    }
+
+    /// A reference to the master (registered or not) and its callbacks, until
+    /// [`unregister`].
+    pub(crate) fn get<'a>(&'a self, r: &'a Rtnl) -> Option<(NetDevRef, &'a dyn FailoverOps)> {
+        Some((self.master.get_ref(r)?, self.ops.get(r)?))
     }
 }
 
-/// Registers `master` with `ops` (`failover_register()`), then enslaves the
+/// `failover_register()`: registers `master` with `ops`, then enslaves the
 /// devices of its namespace that carry its permanent MAC. Takes RTNL.
-pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result<Arc<Failover>> {
+pub(crate) fn register(master: &NetDev, ops: RegisteredOps) -> Result<Arc<Failover>> {
     if !master.is_ether() {
-        master.err(format_args!("failover master must be an Ethernet device"));
+        netdev_err!(master, "failover master must be an Ethernet device");
         return Err(EINVAL);
     }
     let fo = Arc::new(
@@ -81,163 +76,153 @@ pub(crate) fn register(master: &NetDev, ops: &'static dyn FailoverOps) -> Result
         GFP_KERNEL,
     )?;
     let r = rtnl_lock();
-    REGISTRY.with(&r, |list| match list.iter_mut().find(|e| e.is_none()) {
-        Some(free) => {
-            *free = Some(fo.clone());
-            Ok(())
-        }
-        None => list.push(Some(fo.clone()), GFP_KERNEL),
-    })?;
-    fo.master.replace(&r, Some(master.into()));
+    FAILOVER_LIST.push(&r, fo.clone())?;
+    fo.master.replace(&r, Some(master.hold()));
     master.set_failover(&r, true);
-    master.info(format_args!("failover master:{} registered", master.name()));
-    let mac = master.perm_addr();
-    master.for_each_in_netns(&r, |dev| {
-        if !dev.is_failover() && dev.perm_addr() == mac {
+    netdev_info!(master, "failover master:{} registered", master.name(&r));
+    let mac = master.perm_addr(&r);
+    master.for_each_netdev_in_netns(&r, |dev| {
+        if !dev.is_failover(&r) && !dev.is_failover_slave(&r) && dev.perm_addr(&r) == mac {
             slave_register(&r, dev);
         }
     });
     Ok(fo)
 }
 
-/// Unregisters `fo` (`failover_unregister()`). Slaves still attached are
-/// released first (the C core leaves them with the master's rx handler); one
-/// whose owner refuses to release it is detached without the ops.
-pub(crate) fn unregister(r: &Rtnl, fo: &Arc<Failover>) {
-    if let Some(master) = fo.master(r) {
-        while let Some(slave) = master.first_failover_lower(r) {
-            if !slave_unregister(r, slave) && slave.master_upper(r) == Some(master) {
-                detach(r, slave, master);
-            }
-        }
-    }
+/// `failover_unregister()`: its slaves are released already.
+pub(crate) fn unregister(r: &Rtnl, fo: &Failover) {
+    fo.ops.retire(r);
+    FAILOVER_LIST.remove(r, fo);
     if let Some(master) = fo.master.replace(r, None) {
-        master.info(format_args!(
-            "failover master:{} unregistered",
-            master.name()
-        ));
+        netdev_info!(&master, "failover master:{} unregistered", master.name(r));
         master.set_failover(r, false);
     }
-    REGISTRY.with(r, |list| {
-        let found = list
-            .iter()
-            .position(|e| e.as_ref().is_some_and(|e| Arc::ptr_eq(e, fo)));
-        if let Some(i) = found {
-            // Keep the live entries first, in registration order.
-            list[i] = None;
-            list[i..].rotate_left(1);
-        }
-    });
 }
 
-/// A registered master and its ops.
-type Found<'a> = (&'a NetDev, &'static dyn FailoverOps);
-
-/// The first registered master that satisfies `pred`.
-fn find<'a>(r: &'a Rtnl, pred: impl Fn(&NetDev) -> bool) -> Option<Found<'a>> {
-    REGISTRY.with(r, |list| {
-        list.iter().flatten().find_map(|fo| {
-            let m = fo.master.get(r)?;
-            pred(m).then_some((m, fo.ops))
-        })
-    })
+/// The first registered failover that satisfies `pred`.
+fn find(r: &Rtnl, pred: impl Fn(&Failover) -> bool) -> Option<Arc<Failover>> {
+    (0..)
+        .map_while(|i| FAILOVER_LIST.get(r, i))
+        .find(|fo| pred(fo))
 }
 
-/// The master a new device is offered to: the first registered with its
-/// permanent MAC, in its namespace.
-fn lookup<'a>(r: &'a Rtnl, dev: &NetDev) -> Option<Found<'a>> {
-    let mac = dev.perm_addr();
-    find(r, |m| m.perm_addr() == mac && m.same_netns(dev))
+/// The failover a new device is offered to: of the masters with its
+/// permanent MAC in its namespace, the one it shares its parent with (the
+/// master made for it), else the first registered. A device that has the MAC
+/// but is not Ethernet, or is in another namespace, is refused with a log line.
+fn lookup(r: &Rtnl, dev: &NetDev) -> Option<Arc<Failover>> {
+    let mac = dev.perm_addr(r);
+    let ours = |m: &NetDev| m.perm_addr(r) == mac && m.same_netns(r, dev);
+    let with = |p: &dyn Fn(&NetDev) -> bool| find(r, |fo| fo.master(r).is_some_and(p));
+    let why = match with(&|m| ours(m) && dev.shares_parent(r, m)).or_else(|| with(&ours)) {
+        Some(fo) if dev.is_ether() => return Some(fo),
+        Some(_) => "is not an Ethernet device",
+        None if with(&|m| m.perm_addr(r) == mac).is_some() => "is in another network namespace",
+        None => return None,
+    };
+    netdev_err!(
+        dev,
+        "has a failover master's permanent MAC but {why}: not enslaved"
+    );
+    None
 }
 
-/// The master `slave` is enslaved to.
-fn owner<'a>(r: &'a Rtnl, slave: &NetDev) -> Option<Found<'a>> {
-    let upper = slave.master_upper(r)?;
-    find(r, |m| m == upper)
+/// The failover `slave` is enslaved to, if it is a failover slave.
+pub(crate) fn owner(r: &Rtnl, slave: &NetDev) -> Option<Arc<Failover>> {
+    let of = |fo: &Failover| fo.master.holds_master_upper_of(r, slave);
+    slave.is_failover_slave(r).then(|| find(r, of)).flatten()
 }
 
-fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> bool {
-    if dev.is_failover() {
-        return false;
-    }
-    match ev {
+/// The notifier: slaves come and go, change link and name; a slave's MAC
+/// address must stay its master's, so a change of it is refused.
+fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> Result<bool> {
+    Ok(match ev {
+        _ if dev.is_failover(r) => false,
         NetdevEvent::Register => slave_register(r, dev),
         NetdevEvent::Unregister => slave_unregister(r, dev),
         NetdevEvent::LinkChange | NetdevEvent::ChangeName => {
             slave_changed(r, dev, ev == NetdevEvent::ChangeName)
         }
-    }
+        NetdevEvent::PreChangeAddr if dev.is_failover_slave(r) => {
+            netdev_err!(dev, "failover slave: MAC address change refused (-EBUSY)");
+            return Err(EBUSY);
+        }
+        NetdevEvent::PreChangeAddr => false,
+    })
 }
 
 fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
-    if !slave.is_ether() {
-        return false;
-    }
-    let Some((master, ops)) = lookup(r, slave) else {
+    let Some(fo) = lookup(r, slave) else {
         return false;
     };
-    if ops.pre_register(r, slave, master).is_err() {
+    let Some((master, ops)) = fo.get(r) else {
+        return false;
+    };
+    let master = &*master;
+    if ops.slave_pre_register(r, slave, master).is_err() {
         return false;
     }
-    if let Err(e) = slave.rx_handler_register(r, ops.rx_handler(), master) {
+    if let Err(e) = slave.rx_handler_register(r, ops.slave_handle_frame(master)) {
         let e = e.to_errno();
-        slave.err(format_args!(
-            "can not register failover rx handler (err = {e})"
-        ));
+        netdev_err!(slave, "can not register failover rx handler (err = {e})");
         return false;
     }
-    if let Err(e) = slave.upper_link(r, master) {
-        let e = e.to_errno();
-        slave.err(format_args!(
-            "can not set failover device {} (err = {e})",
-            master.name()
-        ));
+    if let Err(e) = slave.master_upper_dev_link(r, master) {
+        let (name, e) = (master.name(r), e.to_errno());
+        netdev_err!(slave, "can not set failover device {name} (err = {e})");
         slave.rx_handler_unregister(r);
         return false;
     }
-    slave.set_slave_flags(r, true);
-    if ops.register(r, slave, master).is_ok() {
+    slave.set_failover_slave(r, true);
+    if ops.slave_register(r, slave, master).is_ok() {
         return true;
     }
     detach(r, slave, master);
     false
 }
 
-/// Releases `slave` from its master (`failover_slave_unregister()`);
-/// returns whether the master's ops released it.
+/// `failover_slave_unregister()`: releases `slave` from its master; returns
+/// whether the master's ops released it.
 pub(crate) fn slave_unregister(r: &Rtnl, slave: &NetDev) -> bool {
-    if !slave.is_failover_slave() {
-        return false;
-    }
-    let Some((master, ops)) = owner(r, slave) else {
+    let Some(fo) = owner(r, slave) else {
         return false;
     };
-    if ops.pre_unregister(r, slave, master).is_err() {
+    let Some((master, ops)) = fo.get(r) else {
         return false;
+    };
+    release(r, slave, &master, ops, false)
+}
+
+/// Releases `slave` from `master` through `ops` if they agree; else, with
+/// `force` (`failover_unregister()`), undoes what the core did to it anyway.
+/// Returns whether the ops released it.
+pub(crate) fn release(r: &Rtnl, s: &NetDev, m: &NetDev, o: &dyn FailoverOps, force: bool) -> bool {
+    let agreed = o.slave_pre_unregister(r, s, m).is_ok();
+    if agreed || force {
+        detach(r, s, m);
     }
-    detach(r, slave, master);
-    ops.unregister(r, slave, master).is_ok()
+    agreed && o.slave_unregister(r, s, m).is_ok()
 }
 
 /// Undoes what the core did to `slave` when it enslaved it.
 fn detach(r: &Rtnl, slave: &NetDev, master: &NetDev) {
     slave.rx_handler_unregister(r);
-    slave.upper_unlink(r, master);
-    slave.set_slave_flags(r, false);
+    slave.upper_dev_unlink(r, master);
+    slave.set_failover_slave(r, false);
 }
 
 /// Link and name changes reach the ops only while the master is running.
 fn slave_changed(r: &Rtnl, slave: &NetDev, renamed: bool) -> bool {
-    if !slave.is_failover_slave() {
+    let Some(fo) = owner(r, slave) else {
         return false;
-    }
-    let Some((master, ops)) = owner(r, slave).filter(|(m, _)| m.link().running) else {
+    };
+    let Some((master, ops)) = fo.get(r).filter(|(m, _)| m.is_running()) else {
         return false;
     };
     if renamed {
-        ops.name_change(r, slave, master);
+        ops.slave_name_change(r, slave, &master);
     } else {
-        ops.link_change(r, slave, master);
+        ops.slave_link_change(r, slave, &master);
     }
     true
 }

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Static-inline netdev helpers for the Rust code (bindgen cannot see them),
- * and the exports of the Rust implementation of the failover C API.
+ * C glue of net_failover_rs: the static-inline netdev helpers that bindgen
+ * cannot bind, one nf_<name> per C helper <name>, plus the few places where a
+ * C macro forces glue (each says which); and the exports of the Rust
+ * implementation of the failover C API.
  */
+#include <linux/debug_locks.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <net/net_failover.h>
@@ -14,112 +17,54 @@ EXPORT_SYMBOL_GPL(failover_register);
 EXPORT_SYMBOL_GPL(failover_unregister);
 EXPORT_SYMBOL_GPL(failover_slave_unregister);
 
-void *nf_netdev_priv(const struct net_device *dev) { return netdev_priv(dev); }
-void nf_dev_hold(struct net_device *dev) { dev_hold(dev); }
-void nf_dev_put(struct net_device *dev) { dev_put(dev); }
-bool nf_running(const struct net_device *dev) { return netif_running(dev); }
-bool nf_carrier_ok(const struct net_device *dev) { return netif_carrier_ok(dev); }
+void nf_netdev_hold(struct net_device *dev, netdevice_tracker *tracker, gfp_t gfp)
+{
+	netdev_hold(dev, tracker, gfp);
+}
+void nf_netdev_put(struct net_device *dev, netdevice_tracker *tracker) { netdev_put(dev, tracker); }
 void nf_rcu_read_lock(void) { rcu_read_lock(); }
 void nf_rcu_read_unlock(void) { rcu_read_unlock(); }
-void nf_tx_wake_all(struct net_device *dev) { netif_tx_wake_all_queues(dev); }
-void nf_tx_disable(struct net_device *dev) { netif_tx_disable(dev); }
+void nf_might_sleep(void) { might_sleep(); }
+void nf_netif_tx_wake_all_queues(struct net_device *dev) { netif_tx_wake_all_queues(dev); }
+void nf_netif_tx_disable(struct net_device *dev) { netif_tx_disable(dev); }
+void nf_netif_addr_lock_bh(struct net_device *dev) { netif_addr_lock_bh(dev); }
+void nf_netif_addr_unlock_bh(struct net_device *dev) { netif_addr_unlock_bh(dev); }
 void nf_unregister_netdevice(struct net_device *dev) { unregister_netdevice(dev); }
+bool nf_dev_is_pci(struct device *dev) { return dev_is_pci(dev); }
+struct net *nf_dev_net(const struct net_device *dev) { return dev_net(dev); }
+void nf_dev_net_set(struct net_device *dev, struct net *net) { dev_net_set(dev, net); }
+void nf_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
+void nf_dev_kfree_skb_any(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
 
-bool nf_parent_is_pci(const struct net_device *dev)
+/* Whether the current task holds RTNL: 1 if it does, 0 if it does not, as
+ * lockdep_rtnl_is_held() tells while lockdep runs (CONFIG_PROVE_LOCKING and
+ * debug_locks: lockdep_is_held() answers "held" once lockdep has turned itself
+ * off); else -1 if some task holds it and 0 if none does (rtnl_is_locked(),
+ * what ASSERT_RTNL() tests: which task holds it cannot be told).
+ */
+int nf_rtnl_held_by_current(void)
 {
-	return dev->dev.parent && dev_is_pci(dev->dev.parent);
+#ifdef CONFIG_PROVE_LOCKING
+	if (READ_ONCE(debug_locks))
+		return lockdep_rtnl_is_held();
+#endif
+	return rtnl_is_locked() ? -1 : 0;
 }
 
-struct net_device *nf_notifier_dev(void *info)
+struct net_device *nf_netdev_notifier_info_to_dev(void *info)
 {
 	return netdev_notifier_info_to_dev(info);
 }
 
-void nf_sync_addrs(struct net_device *slave, struct net_device *master, bool lock)
-{
-	if (lock)
-		netif_addr_lock_bh(master);
-	dev_uc_sync_multiple(slave, master);
-	dev_mc_sync_multiple(slave, master);
-	if (lock)
-		netif_addr_unlock_bh(master);
-}
+int nf_notifier_from_errno(int err) { return notifier_from_errno(err); }
 
-void nf_unsync_addrs(struct net_device *slave, struct net_device *master)
+/* for_each_netdev() (a macro) in @dev's namespace: the device after @pos, or the first. */
+struct net_device *nf_netns_next(struct net_device *dev, struct net_device *pos)
 {
-	dev_uc_unsync(slave, master);
-	dev_mc_unsync(slave, master);
-}
-
-bool nf_same_netns(const struct net_device *a, const struct net_device *b)
-{
-	return net_eq(dev_net(a), dev_net(b));
-}
-
-void nf_dev_net_copy(struct net_device *dst, const struct net_device *src)
-{
-	dev_net_set(dst, dev_net(src));
-}
-
-/* for_each_netdev() in @master's namespace: the device after @pos (or the first). */
-struct net_device *nf_netns_next(struct net_device *master, struct net_device *pos)
-{
-	struct net *net = dev_net(master);
+	struct net *net = dev_net(dev);
 	struct list_head *next = pos ? pos->dev_list.next : net->dev_base_head.next;
 
 	return next == &net->dev_base_head ? NULL :
 	       list_entry(next, struct net_device, dev_list);
 }
 
-struct net_device *nf_first_failover_lower(struct net_device *master)
-{
-	struct net_device *lower;
-	struct list_head *iter;
-
-	netdev_for_each_lower_dev(master, lower, iter)
-		if (netif_is_failover_slave(lower))
-			return lower;
-	return NULL;
-}
-
-netdev_tx_t nf_queue_xmit(struct sk_buff *skb, struct net_device *to)
-{
-	skb->dev = to;
-	skb->queue_mapping = qdisc_skb_cb(skb)->slave_dev_queue_mapping;
-	return dev_queue_xmit(skb);
-}
-
-void nf_drop_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	dev_core_stats_tx_dropped_inc(dev);
-	dev_kfree_skb_any(skb);
-}
-
-u16 nf_pick_tx(struct net_device *dev, struct sk_buff *skb, struct net_device *sb_dev)
-{
-	if (dev->netdev_ops->ndo_select_queue)
-		return dev->netdev_ops->ndo_select_queue(dev, skb, sb_dev);
-	return netdev_pick_tx(dev, skb, NULL);
-}
-
-struct net_device *nf_skb_dev(const struct sk_buff *skb) { return skb->dev; }
-void nf_skb_set_dev(struct sk_buff *skb, struct net_device *dev) { skb->dev = dev; }
-
-u16 nf_rx_queue(const struct sk_buff *skb)
-{
-	return skb_rx_queue_recorded(skb) ? skb_get_rx_queue(skb) : 0;
-}
-
-void nf_save_queue_mapping(struct sk_buff *skb)
-{
-	qdisc_skb_cb(skb)->slave_dev_queue_mapping = skb->queue_mapping;
-}
-
-/* @args is a Rust `fmt::Arguments`, printed by vsprintf's %pA. */
-void nf_log(const struct net_device *dev, bool err, const void *args)
-{
-	if (err)
-		netdev_err(dev, "%pA\n", args);
-	else
-		netdev_info(dev, "%pA\n", args);
-}

@@ -6,6 +6,8 @@
 //! Pure code with no kernel dependency: the module, its KUnit suite and the
 //! host unit tests (`cargo test` in `tests/policy`) build this same file.
 
+#![forbid(unsafe_code)]
+
 /// The role of a failover slave.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Role {

@@ -10,10 +10,18 @@
  * Parameters: mac= (the MAC to share with the VF), rx_frames (read),
  * detach (write 1: failover_slave_unregister() of the VF), keep_slave=1
  * (on unload, leave the VF attached when calling failover_unregister()),
- * nonether=1 (register a non-Ethernet master: failover_register() must fail).
+ * nonether=1 (register a non-Ethernet master: failover_register() must fail),
+ * late_unregister=1 (on unload, unregister pv0 before failover_unregister(),
+ * in one RTNL section, as 4.18's netvsc_remove() did), unlocked_unregister=1
+ * (on unload, call failover_unregister() without RTNL while a kthread holds
+ * RTNL for 1.5 s: the log says when the holder released RTNL and when
+ * failover_unregister() returned, relative to that).
  */
 #include <linux/etherdevice.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/if_arp.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
@@ -25,6 +33,10 @@ static bool keep_slave;
 module_param(keep_slave, bool, 0644);
 static bool nonether;
 module_param(nonether, bool, 0444);
+static bool late_unregister;
+module_param(late_unregister, bool, 0644);
+static bool unlocked_unregister;
+module_param(unlocked_unregister, bool, 0644);
 
 static struct net_device *pv_dev;
 static struct net_device __rcu *pv_vf;
@@ -166,6 +178,51 @@ free:
 	return err;
 }
 
+static DECLARE_COMPLETION(holder_locked);
+static DECLARE_COMPLETION(holder_done);
+static u64 holder_released_ns;
+
+/* Holds RTNL for 1.5 s, then notes when it released it. */
+static int rtnl_holder(void *unused)
+{
+	rtnl_lock();
+	complete(&holder_locked);
+	msleep(1500);
+	WRITE_ONCE(holder_released_ns, ktime_get_ns());
+	rtnl_unlock();
+	pr_info("nf_pvtest: RTNL holder released RTNL\n");
+	kthread_complete_and_exit(&holder_done, 0);
+}
+
+/* failover_unregister() without RTNL while another task holds it: a caller
+ * that breaks the contract. Ours must warn and wait for RTNL.
+ */
+static void unregister_without_rtnl(void)
+{
+	struct task_struct *holder;
+	u64 released, now;
+
+	holder = kthread_run(rtnl_holder, NULL, "nf_pvtest_rtnl");
+	if (IS_ERR(holder)) {
+		pr_err("nf_pvtest: no RTNL holder thread (%ld)\n", PTR_ERR(holder));
+		rtnl_lock();
+		failover_unregister(pv_failover);
+		rtnl_unlock();
+		return;
+	}
+	wait_for_completion(&holder_locked);
+	pr_info("nf_pvtest: calling failover_unregister() without RTNL while another task holds it\n");
+	failover_unregister(pv_failover);
+	now = ktime_get_ns();
+	released = READ_ONCE(holder_released_ns);
+	if (released && released <= now)
+		pr_info("nf_pvtest: failover_unregister returned %llu ms after the holder released RTNL\n",
+			div_u64(now - released, NSEC_PER_MSEC));
+	else
+		pr_info("nf_pvtest: failover_unregister returned while the holder still held RTNL\n");
+	wait_for_completion(&holder_done);
+}
+
 static void __exit pv_exit(void)
 {
 	struct net_device *vf;
@@ -174,6 +231,21 @@ static void __exit pv_exit(void)
 	vf = rtnl_dereference(pv_vf);
 	if (vf && !keep_slave)
 		failover_slave_unregister(vf);
+	if (unlocked_unregister) {
+		rtnl_unlock();
+		unregister_without_rtnl();
+		unregister_netdev(pv_dev);
+		free_netdev(pv_dev);
+		return;
+	}
+	if (late_unregister) {
+		/* 4.18 netvsc_remove()'s order: the master first, in one RTNL section. */
+		unregister_netdevice(pv_dev);
+		failover_unregister(pv_failover);
+		rtnl_unlock();
+		free_netdev(pv_dev);
+		return;
+	}
 	failover_unregister(pv_failover);
 	rtnl_unlock();
 	unregister_netdev(pv_dev);
