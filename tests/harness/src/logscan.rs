@@ -12,7 +12,15 @@ pub const HEADERS: &[&str] = &[
     "general protection fault",
     "Kernel panic",
     "unregister_netdevice: waiting for",
+    "new suspected memory leaks",
+    "blocked for more than",
+    "ODEBUG:",
+    "leaked reference",
+    "refcount_t:",
 ];
+
+/// Lines that start an expected trace: an injected failure's stack dump.
+const EXPECTED: &[&str] = &["FAULT_INJECTION: forcing a failure"];
 
 /// Lines that belong to the splat before them, or are hits on their own.
 pub const FOLLOWERS: &[&str] = &["lockdep", "Call Trace:"];
@@ -36,7 +44,7 @@ pub struct Scan {
 }
 
 /// How far a follower line may come after its splat's first line and still belong to it.
-const WINDOW: usize = 40;
+const WINDOW: usize = 100;
 
 pub fn scan(log: &str, known: &[Known]) -> Scan {
     let mut s = Scan::default();
@@ -44,6 +52,10 @@ pub fn scan(log: &str, known: &[Known]) -> Scan {
     let lines: Vec<&str> = log.lines().collect();
     for (i, line) in lines.iter().enumerate() {
         let has = |set: &[&str]| set.iter().any(|t| line.contains(t));
+        if has(EXPECTED) {
+            last = Some((i, true));
+            continue;
+        }
         let header = has(HEADERS);
         if !header && (!has(FOLLOWERS) || has(BENIGN)) {
             continue;
@@ -89,11 +101,19 @@ mod tests {
     }
 
     #[test]
+    fn injected_failure_traces_are_not_failures() {
+        let log =
+            "FAULT_INJECTION: forcing a failure.\nname failslab, interval 1\nCPU: 1\nCall Trace:\n <TASK>\n";
+        assert!(scan(log, KNOWN).unexpected.is_empty());
+    }
+
+    #[test]
     fn unknown_splat_is_reported_with_its_trace() {
         let log = "WARNING: CPU: 1 PID: 7 at net/core/dev.c:1 foo\nCall Trace:\n";
         let s = scan(log, KNOWN);
         assert_eq!(s.unexpected.len(), 2);
-        let late = format!("INFO: trying to register non-static key.\n{}Call Trace:\n", "x\n".repeat(50));
+        let late =
+            format!("INFO: trying to register non-static key.\n{}Call Trace:\n", "x\n".repeat(WINDOW + 10));
         assert_eq!(scan(&late, KNOWN).unexpected, vec!["Call Trace:".to_string()]);
     }
 }

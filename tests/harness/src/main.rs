@@ -2,13 +2,19 @@
 //! checks the net_failover master of the C modules and of the Rust module.
 
 mod badinput;
+mod bench;
+mod chart;
+mod debug;
+mod faults;
 mod guest;
+mod hotpath;
 mod initramfs;
 mod ktap;
 mod logscan;
 mod net;
 mod pcap;
 mod qmp;
+mod reliability;
 mod report;
 mod responder;
 mod scenarios;
@@ -29,11 +35,29 @@ use std::time::{Duration, Instant};
 use util::{progress, Res};
 
 const USAGE: &str = "usage: nf-harness --kdir KDIR [--rust-module PATH] [--kunit-module PATH]
-                  [--module PATH]... [--only NAME] [--stack c|rust] [--out DIR] [--demo]
+                  [--module PATH]... [--only NAME[,NAME...]] [--stack c|rust] [--out DIR] [--demo] [--bench [--suite DIR]]
+                  [--debug [--soak] [--cycles N] [--reloads N] [--race-secs N]
+                   [--fuzz-secs N] [--seed N] [--fault-max N]]
 
 Runs every scenario on the `c` stack (failover.ko + net_failover.ko) and the
 `rust` stack (--rust-module) in fresh QEMU guests. --demo boots one guest
-(--stack, default c) and narrates a ping / unplug / re-plug cycle.";
+(--stack, default c) and narrates a ping / unplug / re-plug cycle.
+
+--debug: KDIR is the debug kernel (tests/setup.sh --debug); runs the
+reliability scenarios (stress, reloads, races, bad input, injected faults, a
+seeded random sequence, the planted leak and use-after-free) with the test
+command's slice of counts, or the full counts with --soak; each count can be
+set. Every guest is checked at the end: all modules unload, no netdev is
+left, kmemleak finds nothing. --seed replays a random sequence.
+
+--bench: KDIR is the benchmark kernel (tests/setup.sh --bench); measures the
+per-packet cost in guest instructions (QEMU -icount, one vCPU) of the bare
+e1000e, the C master, ours and bonding active-backup, TX and RX at 64 and
+1500 B, dev_get_stats(), and flows over a multi-queue vmxnet3 primary; writes
+bench.md, bench.csv and bench.png into --out. Needs --module for pktgen.ko,
+bonding.ko, vmxnet3.ko and nf_debugtest.ko. --suite DIR: the results of a
+suite run (unplug_cycles, migration) for the switchover figures and
+timeline.png.";
 
 #[derive(Default)]
 struct Opts {
@@ -45,6 +69,9 @@ struct Opts {
     stack: Option<String>,
     out: PathBuf,
     demo: bool,
+    bench: bool,
+    suite: Option<PathBuf>,
+    debug: Option<debug::Counts>,
 }
 
 fn parse_args() -> Result<Opts, String> {
@@ -63,6 +90,25 @@ fn parse_args() -> Result<Opts, String> {
             "--stack" => o.stack = Some(val()?),
             "--out" => o.out = val()?.into(),
             "--demo" => o.demo = true,
+            "--bench" => o.bench = true,
+            "--suite" => o.suite = Some(val()?.into()),
+            "--debug" => o.debug = Some(o.debug.take().unwrap_or(debug::SLICE)),
+            "--soak" => {
+                let seed = o.debug.as_ref().and_then(|c| c.seed);
+                o.debug = Some(debug::Counts { seed, ..debug::SOAK });
+            }
+            "--cycles" | "--reloads" | "--race-secs" | "--fuzz-secs" | "--seed" | "--fault-max" => {
+                let n: u64 = val()?.parse().map_err(|e| format!("{a}: {e}"))?;
+                let c = o.debug.get_or_insert(debug::SLICE);
+                match a.as_str() {
+                    "--cycles" => c.cycles = n as usize,
+                    "--reloads" => c.reloads = n as usize,
+                    "--race-secs" => c.race_secs = n,
+                    "--fuzz-secs" => c.fuzz_secs = n,
+                    "--fault-max" => c.fault_max = n as usize,
+                    _ => c.seed = Some(n),
+                }
+            }
             "-h" | "--help" => return Err(String::new()),
             _ => return Err(format!("unknown argument {a}")),
         }
@@ -73,17 +119,23 @@ fn parse_args() -> Result<Opts, String> {
             return Err(format!("--stack must be c or rust, not {s}"));
         }
     }
-    if let Some(n) = &o.only {
+    for n in o.only.iter().flat_map(|n| n.split(',')) {
         if !all_scenarios().any(|s| s.name == n) {
             let names: Vec<_> = all_scenarios().map(|s| s.name).collect();
             return Err(format!("no scenario {n}; scenarios: {}", names.join(", ")));
         }
     }
+
     Ok(o)
 }
 
 fn all_scenarios() -> impl Iterator<Item = &'static Scenario> {
-    scenarios::ALL.iter().chain(suite::ALL)
+    scenarios::ALL.iter().chain(suite::ALL).chain(reliability::ALL)
+}
+
+/// The scenarios of this run: the reliability ones on the debug kernel, the others otherwise.
+fn scenarios_of(o: &Opts) -> impl Iterator<Item = &'static Scenario> + '_ {
+    all_scenarios().filter(move |s| reliability::runs_in(s.name, o.debug.is_some()))
 }
 
 fn file_name(p: &Path) -> String {
@@ -113,14 +165,17 @@ fn build_initramfs(o: &Opts) -> Res<PathBuf> {
 /// scenario needs it; a suite scenario gets its own guest and responder, and
 /// loads the modules itself.
 fn start<'a>(o: &Opts, initrd: &Path, stack: &'a Stack, dir: &Path, sc: &Scenario) -> Res<T<'a>> {
-    let Some(mut spec) = suite::spec(sc.name) else {
-        let mut vm = vm::Vm::boot(&o.kdir, initrd, dir)?;
+    let Some(mut spec) = suite::spec(sc.name).or_else(|| reliability::spec(sc.name)) else {
+        let spec = badinput::spec(sc.name).unwrap_or_default();
+        let mut vm = vm::Vm::start(&o.kdir, initrd, dir, &spec)?;
+        let base = if o.debug.is_some() { Some(debug::arm(&mut vm.guest)?) } else { None };
         if sc.topology {
             stack.load(&mut vm.guest)?;
         } else {
             stack.load_failover(&mut vm.guest)?;
         }
         let mut t = T::new(vm, stack, o.kunit_module.as_deref().map(file_name));
+        t.base = base;
         if sc.topology {
             t.wait_topology()?;
         }
@@ -131,8 +186,10 @@ fn start<'a>(o: &Opts, initrd: &Path, stack: &'a Stack, dir: &Path, sc: &Scenari
         None => None,
     };
     spec.responder = resp.as_ref().map(|r| r.path.clone());
-    let vm = vm::Vm::start(&o.kdir, initrd, dir, &spec)?;
+    let mut vm = vm::Vm::start(&o.kdir, initrd, dir, &spec)?;
+    let base = if o.debug.is_some() { Some(debug::arm(&mut vm.guest)?) } else { None };
     let mut t = T::new(vm, stack, None);
+    t.base = base;
     t.resp = resp;
     t.env =
         Some(scenarios::Env { kdir: o.kdir.clone(), initrd: initrd.to_path_buf(), dir: dir.to_path_buf() });
@@ -164,6 +221,7 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         log: Vec::new(),
         samples: Vec::new(),
         observed: Vec::new(),
+        rel: Vec::new(),
     };
     if let Some(why) = &stack.skip {
         out.reason = why.clone();
@@ -184,20 +242,32 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
     let started = Instant::now();
     let dir = o.out.join(format!("{}-{}", stack.name, sc.name));
     let mut cases = Vec::new();
+    let mut planted = Vec::new();
+    let mut skipped = None;
     let result = match start(o, initrd, stack, &dir, sc) {
         Ok(mut t) => {
             progress(format!("{id}: {}", if sc.topology { t.roles.to_string() } else { "running".into() }));
             let mut r = (sc.run)(&mut t);
+            if r.is_ok() {
+                if let Some(base) = t.base.take() {
+                    r = debug::teardown(&mut t, &base);
+                }
+            }
             if let Err(e) = &mut r {
                 if e.0.contains("timed out after") {
                     let probe = t.vm.guest.run_timeout("echo alive", Duration::from_secs(5));
-                    e.0 = format!("{}; {}; then: {probe:?}", e.0, t.vm.cpus(&o.kdir));
+                    let log = vm::tail(&t.vm.console(), 25);
+                    e.0 =
+                        format!("{}; {}; then: {probe:?}; kernel log tail:\n{log}", e.0, t.vm.cpus(&o.kdir));
                 }
             }
             out.notes = std::mem::take(&mut t.notes);
             out.samples = std::mem::take(&mut t.samples);
             out.observed = std::mem::take(&mut t.observed);
+            out.rel = std::mem::take(&mut t.rel);
             cases = std::mem::take(&mut t.cases);
+            planted = std::mem::take(&mut t.planted);
+            skipped = t.skipped.take();
             if let Some(resp) = &t.resp {
                 let _ = resp.dump(&dir.join("responder.tsv"));
                 let _ = std::fs::remove_dir_all(resp.path.parent().unwrap_or(&dir));
@@ -207,8 +277,16 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         }
         Err(e) => Err(e),
     };
-    let scan = logscan::scan(&consoles(&dir), stack.known_bugs());
-    let mut known: Vec<String> = scan.known.iter().map(|k| format!("known C bug: {k}")).collect();
+    planted.extend_from_slice(stack.known_bugs());
+    let scan = logscan::scan(&consoles(&dir), &planted);
+    let prefix = |k: &String| {
+        if k.starts_with("planted") || k.starts_with("kernel bug") {
+            ""
+        } else {
+            "known C bug: "
+        }
+    };
+    let mut known: Vec<String> = scan.known.iter().map(|k| format!("{}{k}", prefix(k))).collect();
     known.dedup_by(|a, b| a.split(": ").nth(1) == b.split(": ").nth(1));
     out.notes.extend(known);
     out.secs = started.elapsed().as_secs_f64();
@@ -218,7 +296,10 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
         Ok(()) if !scan.unexpected.is_empty() => {
             (Status::Fail, format!("kernel log: {} (see {}/console.log)", scan.unexpected[0], dir.display()))
         }
-        Ok(()) => (Status::Pass, String::new()),
+        Ok(()) => match skipped {
+            Some(why) => (Status::Skip, why),
+            None => (Status::Pass, String::new()),
+        },
     };
     progress(format!("{id}: {} in {:.1}s", out.status.word(), out.secs));
     let mut all = Vec::new();
@@ -238,6 +319,7 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
                 log: vec![],
                 samples: vec![],
                 observed: vec![],
+                rel: vec![],
                 ..out.clone()
             });
         }
@@ -251,6 +333,13 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
     all
 }
 
+fn run_bench(o: &Opts) -> Res<bool> {
+    std::fs::create_dir_all(&o.out)?;
+    progress("building initramfs");
+    let initrd = build_initramfs(o)?;
+    bench::run(o, &initrd)
+}
+
 fn run_all(o: &Opts) -> Res<bool> {
     std::fs::create_dir_all(&o.out)?;
     progress("building initramfs");
@@ -260,9 +349,15 @@ fn run_all(o: &Opts) -> Res<bool> {
         .filter(|s| o.stack.as_deref().is_none_or(|w| w == s.name))
         .collect();
     let mut all: Vec<Outcome> = Vec::new();
-    for sc in all_scenarios().filter(|s| o.only.as_deref().is_none_or(|n| n == s.name)) {
+    if let Some(c) = &o.debug {
+        debug::set(c.clone());
+        progress(format!("debug run: {c:?}"));
+    }
+    for sc in scenarios_of(o).filter(|s| o.only.as_deref().is_none_or(|n| n.split(',').any(|n| n == s.name)))
+    {
         for stack in &stacks {
-            if sc.rust_only && stack.is_c() {
+            if stack.is_c() && (sc.rust_only || o.debug.is_some() && reliability::ours_only_in_debug(sc.name))
+            {
                 continue;
             }
             for r in run_one(o, &initrd, sc, stack) {
@@ -278,6 +373,9 @@ fn run_all(o: &Opts) -> Res<bool> {
         }
     }
     report::write(&o.out, &all)?;
+    if o.debug.is_some() {
+        report::write_reliability(&o.out, &all)?;
+    }
     let diffs: Vec<&String> = all.iter().flat_map(|r| &r.notes).filter(|n| n.starts_with("C: ")).collect();
     if !diffs.is_empty() {
         println!("\nC-vs-Rust differences (known C bugs):");
@@ -317,7 +415,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let r = if o.demo { demo::run(&o) } else { run_all(&o) };
+    let r = if o.demo {
+        demo::run(&o)
+    } else if o.bench {
+        run_bench(&o)
+    } else {
+        run_all(&o)
+    };
     match r {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,

@@ -60,8 +60,10 @@ impl Roles {
         ensure!(masters.len() == 1, "expected one failover master, netdevs: {devs:?}");
         let master = masters[0].name.clone();
         let standby = virtio.iter().find(|d| d.master.as_ref() == Some(&master));
-        let primaries: Vec<&Netdev> = devs.iter().filter(|d| d.driver == "e1000e").collect();
-        ensure!(primaries.len() <= 1, "more than one e1000e netdev: {devs:?}");
+        // The primary: the e1000e (or the benchmark's vmxnet3) with that MAC.
+        let primaries: Vec<&Netdev> =
+            devs.iter().filter(|d| matches!(d.driver.as_str(), "e1000e" | "vmxnet3")).collect();
+        ensure!(primaries.len() <= 1, "more than one primary netdev: {devs:?}");
         Ok(Roles {
             standby: standby.map(|d| d.name.clone()),
             primary: primaries.first().map(|d| d.name.clone()),

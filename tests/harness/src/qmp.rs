@@ -15,8 +15,17 @@ pub struct Qmp {
 impl Qmp {
     pub fn connect(sock: &Path, timeout: Duration) -> Res<Qmp> {
         let mut q = Qmp { lines: Lines::new(connect(sock, timeout)?), events: Vec::new() };
-        let greeting = q.read(Instant::now() + timeout)?;
-        ensure!(greeting.get("QMP").is_some(), "unexpected QMP greeting: {greeting}");
+        // An event raised while the monitor opens (a migration destination's
+        // `setup`) can reach the socket before the greeting: keep it.
+        let deadline = Instant::now() + timeout;
+        loop {
+            let v = q.read(deadline)?;
+            if v.get("QMP").is_some() {
+                break;
+            }
+            ensure!(v.get("event").is_some(), "unexpected QMP greeting: {v}");
+            q.events.push(v);
+        }
         q.execute("qmp_capabilities", json!({}))?;
         Ok(q)
     }

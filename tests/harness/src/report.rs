@@ -37,6 +37,8 @@ pub struct Outcome {
     pub samples: Vec<Sample>,
     /// Behaviour worth comparing between the stacks: what, and what was seen.
     pub observed: Vec<(String, String)>,
+    /// Figures of a reliability run: what, value.
+    pub rel: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -236,5 +238,45 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
         "results": results,
     });
     std::fs::write(dir.join("results.json"), serde_json::to_string_pretty(&doc)? + "\n")?;
+    Ok(())
+}
+
+/// The reliability section of a debug run (`reliability.md`): per scenario
+/// and stack, the result, what was done (cycles, operations, seeds), leaks
+/// and splats found, injected failures and the planted checks.
+pub fn write_reliability(dir: &Path, all: &[Outcome]) -> Res<()> {
+    let mut md = String::from(
+        "## Reliability (debug kernel: KASAN, kmemleak, lockdep, PROVE_RCU, object debugging, \
+         refcount trackers, fault injection)\n\n\
+         Each guest ends by unloading every module: all must unload, no netdev may be left, \
+         and kmemleak (cleared after boot, scanned twice at the end) must find nothing. \
+         Splats on our stack fail the run; the C stack's are listed as known C bugs.\n\n\
+         | test | stack | result | seconds | figures |\n|---|---|---|---:|---|\n",
+    );
+    for o in all {
+        let mut cells: Vec<String> = o.rel.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        let known = o.notes.iter().filter(|n| n.starts_with("known C bug") || n.starts_with("C: ")).count();
+        cells.push(format!("splats: {} unexpected, {known} known C bugs", o.log.len()));
+        if !o.reason.is_empty() {
+            cells.insert(0, o.reason.clone());
+        }
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {:.1} | {} |",
+            o.name,
+            o.stack,
+            o.status.word(),
+            o.secs,
+            md_cell(&cells.join("<br>"))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n{} passed, {} failed, {} skipped",
+        count(all, Status::Pass),
+        count(all, Status::Fail),
+        count(all, Status::Skip)
+    );
+    std::fs::write(dir.join("reliability.md"), md)?;
     Ok(())
 }

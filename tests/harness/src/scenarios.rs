@@ -38,6 +38,28 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "two_netdev", run: crate::twonetdev::two_netdev, rust_only: false, topology: false },
     Scenario { name: "mtu_refused", run: crate::badinput::mtu_refused, rust_only: false, topology: true },
     Scenario { name: "non_ethernet", run: crate::badinput::non_ethernet, rust_only: false, topology: false },
+    Scenario {
+        name: "nonether_slave",
+        run: crate::badinput::nonether_slave,
+        rust_only: false,
+        topology: true,
+    },
+    Scenario { name: "nonpci_slave", run: crate::badinput::nonpci_slave, rust_only: false, topology: true },
+    Scenario { name: "second_slaves", run: crate::badinput::second_slaves, rust_only: false, topology: true },
+    Scenario { name: "mac_change", run: crate::badinput::mac_change, rust_only: false, topology: true },
+    Scenario { name: "netns_move", run: crate::badinput::netns_move, rust_only: false, topology: true },
+    Scenario {
+        name: "enslaved_elsewhere",
+        run: crate::badinput::enslaved_elsewhere,
+        rust_only: false,
+        topology: false,
+    },
+    Scenario {
+        name: "destroy_with_slaves",
+        run: crate::badinput::destroy_with_slaves,
+        rust_only: false,
+        topology: true,
+    },
 ];
 
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(90);
@@ -62,6 +84,18 @@ pub struct T<'a> {
     pub observed: Vec<(String, String)>,
     /// Where to boot more guests (migration destinations).
     pub env: Option<Env>,
+    /// Figures of a reliability run (cycles, seeds, leaks...): what, value.
+    pub rel: Vec<(String, String)>,
+    /// The guest before the scenario loaded anything, in a debug run.
+    pub base: Option<crate::debug::Baseline>,
+    /// Splats the scenario plants on purpose (the checkers' self-test).
+    pub planted: Vec<crate::logscan::Known>,
+    /// Module text symbols (address, `name [module]`), sorted, from a
+    /// `/proc/kallsyms` taken while the modules were loaded: they name the
+    /// raw addresses of kmemleak reports made after the modules are gone.
+    pub module_syms: Vec<(u64, String)>,
+    /// Why the scenario could not run here, if it could not (see [`T::skip`]).
+    pub skipped: Option<String>,
 }
 
 pub struct Env {
@@ -84,7 +118,25 @@ impl<'a> T<'a> {
             samples: Vec::new(),
             observed: Vec::new(),
             env: None,
+            rel: Vec::new(),
+            base: None,
+            planted: Vec::new(),
+            module_syms: Vec::new(),
+            skipped: None,
         }
+    }
+
+    /// Records a figure for the reliability section, and notes it.
+    pub fn rel(&mut self, what: &str, value: String) {
+        self.note(format!("{what}: {value}"));
+        self.rel.push((what.into(), value));
+    }
+
+    /// Ends the scenario as skipped (the runner reports `why`), e.g. when
+    /// the guest kernel lacks a feature it needs. Return its value.
+    pub fn skip(&mut self, why: impl Into<String>) -> Res<()> {
+        self.skipped = Some(why.into());
+        Ok(())
     }
 
     pub fn g(&mut self) -> &mut Guest {
@@ -120,7 +172,7 @@ impl<'a> T<'a> {
         Ok(())
     }
 
-    fn master_up(&mut self) -> Res<()> {
+    pub fn master_up(&mut self) -> Res<()> {
         let m = self.roles.master.clone();
         self.ok(&format!("{IP} addr add 10.0.2.15/24 dev {m} && {IP} link set {m} up"))?;
         wait_attr(self.g(), &m, "carrier", "1", LINK_TIMEOUT)?;
@@ -152,7 +204,7 @@ impl<'a> T<'a> {
     }
 
     /// Pings through the master, checks the path and that the master counted the pings.
-    fn ping_via(&mut self, path: Path, what: &str) -> Res<Batch> {
+    pub fn ping_via(&mut self, path: Path, what: &str) -> Res<Batch> {
         let before = self.master_stats()?;
         let roles = self.roles.clone();
         let b = ping_batch(&mut self.vm, &roles, PINGS)?;

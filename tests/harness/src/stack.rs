@@ -26,6 +26,10 @@ const C_KNOWN: &[Known] = &[
         what: "net_failover stats_lock is never initialised (known bug: uninitialised stats_lock)",
     },
     Known {
+        pattern: "new suspected memory leaks",
+        what: "kmemleak reports on the C stack (known bug: memory leak; listed in the reliability section)",
+    },
+    Known {
         pattern: "net/core/failover.c:282 suspicious rcu_dereference_check() usage",
         what: "failover_unregister() uses rcu_dereference() outside RCU (known bug: rcu_dereference outside RCU)",
     },

@@ -81,6 +81,8 @@ pub struct Totals {
     /// Their sequence numbers.
     pub steady_lost: Vec<(Kind, u32)>,
     pub samples: Vec<Sample>,
+    /// Every lost sequence number: echo requests without a reply, datagrams never seen.
+    pub lost: Vec<(Kind, u32)>,
 }
 
 impl fmt::Display for Totals {
@@ -227,6 +229,11 @@ impl Flow {
             counted.0.extend(icmp);
             counted.1.extend(udp);
         }
+        t.lost = lost_icmp
+            .iter()
+            .map(|&s| (Kind::Icmp, s))
+            .chain(lost_udp.iter().map(|&s| (Kind::Udp, s)))
+            .collect();
         let icmp = lost_icmp.iter().filter(|s| !counted.0.contains(*s)).map(|&s| (Kind::Icmp, s));
         t.steady_lost = icmp
             .chain(lost_udp.iter().filter(|s| !counted.1.contains(*s)).map(|&s| (Kind::Udp, s)))

@@ -41,11 +41,36 @@ pub struct Spec {
     pub incoming: Option<u16>,
     /// Prefix of the backend socket names, which the responder reports as path names.
     pub prefix: &'static str,
+    /// Free pcie-root-ports `rpx0`.. for devices added at run time.
+    pub spare_ports: usize,
+    /// `-icount shift=0,sleep=off`: the guest clock counts guest instructions
+    /// (1 ns each), whatever the host's load (the benchmark).
+    pub icount: bool,
+    /// vCPUs.
+    pub smp: usize,
+    /// QEMU's device for the primaries (`e1000e`; `vmxnet3` is multi-queue).
+    pub primary_driver: &'static str,
+    /// The virtio-net devices offer VIRTIO_NET_F_STANDBY (`failover=on`).
+    pub standby: bool,
+    /// Slirp backends with `restrict=on`: the guest's frames reach no host or network.
+    pub restrict: bool,
 }
 
 impl Default for Spec {
     fn default() -> Self {
-        Spec { pairs: 1, primary: Primary::Failover, responder: None, incoming: None, prefix: "" }
+        Spec {
+            pairs: 1,
+            primary: Primary::Failover,
+            responder: None,
+            incoming: None,
+            prefix: "",
+            spare_ports: 0,
+            icount: false,
+            smp: 2,
+            primary_driver: "e1000e",
+            standby: true,
+            restrict: false,
+        }
     }
 }
 
@@ -78,13 +103,10 @@ pub fn mac(pair: usize) -> String {
     format!("52:54:00:12:34:{:02x}", 0x56 + pair)
 }
 
-pub fn primary_args() -> Value {
-    pair_primary_args(0, true)
-}
-
-pub fn pair_primary_args(pair: usize, failover: bool) -> Value {
+/// QMP `device_add` arguments of pair `pair`'s primary, a `driver` device.
+pub fn pair_primary_args(pair: usize, failover: bool, driver: &str) -> Value {
     let mut a = json!({
-        "driver": "e1000e", "id": format!("primary{pair}"), "bus": format!("rp{}", 2 * pair + 1),
+        "driver": driver, "id": format!("primary{pair}"), "bus": format!("rp{}", 2 * pair + 1),
         "netdev": netdev("pr", pair), "mac": mac(pair), "romfile": "",
     });
     if failover {
@@ -113,10 +135,13 @@ impl Vm {
         let kernel = kdir.join("arch/x86/boot/bzImage");
         ensure!(kernel.is_file(), "{} missing", kernel.display());
         let log = fs::File::create(dir.join("qemu.log"))?;
-        let mut args: Vec<String> = "-machine q35 -accel tcg -smp 2 -m 512 -nodefaults -nographic -no-reboot"
-            .split_whitespace()
-            .map(String::from)
-            .collect();
+        let icount = if spec.icount { " -icount shift=0,sleep=off" } else { "" };
+        let cpus = format!("-smp {}{icount}", spec.smp);
+        let mut args: Vec<String> =
+            format!("-machine q35 -accel tcg {cpus} -m 512 -nodefaults -nographic -no-reboot")
+                .split_whitespace()
+                .map(String::from)
+                .collect();
         let mut pairs = vec![
             ("-kernel", kernel.to_string_lossy().into_owned()),
             ("-initrd", initrd.to_string_lossy().into_owned()),
@@ -134,6 +159,7 @@ impl Vm {
                 pairs.push((
                     "-netdev",
                     match &spec.responder {
+                        None if spec.restrict => format!("user,id={id},restrict=on"),
                         None => format!("user,id={id}"),
                         Some(r) => format!(
                             "dgram,id={id},local.type=unix,local.path={},remote.type=unix,remote.path={}",
@@ -151,12 +177,16 @@ impl Vm {
             pairs.push((
                 "-device",
                 format!(
-                    "virtio-net-pci,bus=rp{},id=standby{i},netdev={},mac={},failover=on",
+                    "virtio-net-pci,bus=rp{},id=standby{i},netdev={},mac={},failover={}",
                     2 * i,
                     netdev("sb", i),
-                    mac(i)
+                    mac(i),
+                    if spec.standby { "on" } else { "off" }
                 ),
             ));
+        }
+        for i in 0..spec.spare_ports {
+            pairs.push(("-device", format!("pcie-root-port,id=rpx{i},chassis={}", 100 + i)));
         }
         if let Some(port) = spec.incoming {
             pairs.push(("-incoming", format!("tcp:127.0.0.1:{port}")));
@@ -192,11 +222,14 @@ impl Vm {
         let mut vm = Vm { child, guest, qmp, dir: dir.to_path_buf(), spec: spec.clone(), sockets };
         if spec.primary != Primary::Absent {
             for i in 0..spec.pairs {
-                vm.qmp.device_add(&pair_primary_args(i, spec.primary == Primary::Failover))?;
+                let a = pair_primary_args(i, spec.primary == Primary::Failover, spec.primary_driver);
+                vm.qmp.device_add(&a)?;
             }
         }
         if spec.incoming.is_none() {
-            if let Err(e) = vm.guest.wait_ready(Duration::from_secs(120)) {
+            // The debug kernel boots in about 35 s alone, several times that on a loaded host.
+            let boot = if crate::debug::counts().is_some() { 480 } else { 120 };
+            if let Err(e) = vm.guest.wait_ready(Duration::from_secs(boot)) {
                 bail!("{e}; console tail: {}", tail(&vm.console(), 15));
             }
         }
@@ -234,7 +267,7 @@ impl Vm {
     }
 
     pub fn plug_primary(&mut self) -> Res<()> {
-        self.qmp.device_add(&primary_args())
+        self.plug(0)
     }
 
     pub fn unplug_primary(&mut self) -> Res<()> {
@@ -242,7 +275,7 @@ impl Vm {
     }
 
     pub fn plug(&mut self, pair: usize) -> Res<()> {
-        self.qmp.device_add(&pair_primary_args(pair, true))
+        self.qmp.device_add(&pair_primary_args(pair, true, self.spec.primary_driver))
     }
 
     pub fn unplug(&mut self, pair: usize) -> Res<()> {
