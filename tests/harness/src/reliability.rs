@@ -553,6 +553,10 @@ fn fuzz_step(t: &mut T, op: &str, arg: u64, plugged: &mut bool, groups: &mut Vec
             t.ok(&format!("rmmod virtio_net && insmod {MODULE_DIR}/virtio_net.ko"))?;
             // The new master has none of the old one's state.
             groups.clear();
+            // The new driver negotiates VIRTIO_NET_F_STANDBY again, and QEMU
+            // then adds the paired primary back if it is missing
+            // (failover_add_primary() in hw/net/virtio-net.c).
+            *plugged = true;
             suite::roles(t, 0, "a new master", |r| r.standby.is_some())?;
             addr(t, 0)?;
         }
