@@ -150,12 +150,7 @@ pub fn teardown(t: &mut T, base: &Baseline) -> Res<()> {
                         "kmemleak: {}: kernel bug, not the failover code's: {k}",
                         leak_summary(&named)
                     ));
-                    t.planted.push(crate::logscan::Known {
-                        pattern: "new suspected memory leaks",
-                        what:
-                            "kernel bug, not the failover code's: kmemleak found leaks of virtio_net's probe \
-                               error path (see the teardown's notes)",
-                    });
+                    t.planted.push(crate::faults::KERNEL_LEAK_LOG);
                 }
                 (None, None) => t.known_c(format!("kmemleak: {}", leak_summary(l)), "memory leak")?,
             }

@@ -962,6 +962,13 @@ const KERNEL_LEAKS: &[(&str, &str)] = &[(
      without resetting the XPS maps virtnet_set_affinity() made (drivers/net/virtio_net.c)",
 )];
 
+/// kmemleak's log line for leaks that are all a known kernel bug's.
+pub const KERNEL_LEAK_LOG: Known = Known {
+    pattern: "new suspected memory leaks",
+    what: "kernel bug, not the failover code's: kmemleak found leaks of virtio_net's probe error path \
+           (see the faults figures and the teardown's notes)",
+};
+
 /// A kmemleak report's size and the functions of its backtrace.
 pub fn leak_trace(report: &str) -> (String, Vec<String>) {
     let size = report.split("(size ").nth(1).and_then(|r| r.split(')').next()).unwrap_or("?").to_string();
@@ -979,27 +986,6 @@ pub fn leak_trace(report: &str) -> (String, Vec<String>) {
         })
         .collect();
     (size, frames)
-}
-
-/// The frames in modules of a kmemleak report, as printed: `f+0x1/0x2 [m]`.
-pub fn module_frames(report: &str) -> Vec<String> {
-    report
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.ends_with(']') && l.contains("+0x") && l.contains(" ["))
-        .map(|l| l.rsplit("] ").next().filter(|_| l.starts_with("[<")).unwrap_or(l).to_string())
-        .collect()
-}
-
-/// The address of frame `f+0xoff/0xsize [m]`, given `/proc/kallsyms` lines.
-pub fn raw_address(frame: &str, kallsyms: &str) -> Option<u64> {
-    let (func, rest) = frame.split_once('+')?;
-    let off = u64::from_str_radix(rest.split('/').next()?.trim_start_matches("0x"), 16).ok()?;
-    let line = kallsyms.lines().find(|l| {
-        let w: Vec<&str> = l.split_whitespace().collect();
-        w.len() >= 3 && w[2] == func
-    })?;
-    Some(u64::from_str_radix(line.split_whitespace().next()?, 16).ok()? + off)
 }
 
 /// Every module text symbol of `/proc/kallsyms`: address, name, `[module]`.
@@ -1086,37 +1072,11 @@ fn leaks_after(t: &mut T, what: &str, mods: &[String], f: &mut Findings) -> Res<
         f.problems.push(format!("{what}: kmemleak: {n} x {l}"));
     }
     // The teardown's scan may find more of these (kmemleak reports an object
-    // once nothing points to it, which may come later): their frames in
-    // modules, resolved and as raw addresses once the module is gone, mark them.
-    let mut syms: Vec<String> = Vec::new();
-    for l in leaks.iter().filter(|l| kernel_leak(&leak_trace(l).1, mods).is_some()) {
-        for fr in module_frames(l) {
-            if !syms.contains(&fr) {
-                syms.push(fr);
-            }
-        }
-    }
-    let funcs: Vec<&str> = syms.iter().filter_map(|f| f.split('+').next()).collect();
-    let addrs = if funcs.is_empty() {
-        String::new()
-    } else {
-        t.g().run(&format!("grep -E ' ({})([[:space:]]|$)' /proc/kallsyms", funcs.join("|")))?.1
-    };
-    for fr in &syms {
-        let what = "kernel bug, not the failover code's: a leak of virtio_net's probe error path";
-        t.planted.push(Known { pattern: Box::leak(fr.clone().into_boxed_str()), what });
-        if let Some(raw) = raw_address(fr, &addrs) {
-            t.planted.push(Known { pattern: Box::leak(format!("    {raw:#x}\n").into_boxed_str()), what });
-        }
-    }
+    // once nothing points to it, which may come later): `module_syms`, taken
+    // above, names their frames then (see `debug::teardown`).
     if !kernel.is_empty() && ours.is_empty() {
         // kmemleak's scan logged "N new suspected memory leaks": these.
-        t.planted.push(Known {
-            pattern: "new suspected memory leaks",
-            what:
-                "kernel bug, not the failover code's: kmemleak found leaks of virtio_net's probe error path \
-                   (see the faults figures)",
-        });
+        t.planted.push(KERNEL_LEAK_LOG);
     }
     t.rel(&format!("{what}: kmemleak"), fig);
     t.ok(&format!("echo clear > {DEBUGFS}/kmemleak")).map(drop)
