@@ -58,6 +58,16 @@ pub fn count(all: &[Outcome], s: Status) -> usize {
     all.iter().filter(|o| o.status == s).count()
 }
 
+/// The results tables' last line: `N passed, N failed, N skipped`.
+fn tally(all: &[Outcome]) -> String {
+    format!(
+        "{} passed, {} failed, {} skipped",
+        count(all, Status::Pass),
+        count(all, Status::Fail),
+        count(all, Status::Skip)
+    )
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -208,13 +218,7 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
             md_cell(&details)
         );
     }
-    let _ = writeln!(
-        md,
-        "\n{} passed, {} failed, {} skipped",
-        count(all, Status::Pass),
-        count(all, Status::Fail),
-        count(all, Status::Skip)
-    );
+    let _ = writeln!(md, "\n{}", tally(all));
     std::fs::write(dir.join("results.md"), md)?;
     let results: Vec<_> = all
         .iter()
@@ -270,13 +274,7 @@ pub fn write_reliability(dir: &Path, all: &[Outcome]) -> Res<()> {
             md_cell(&cells.join("<br>"))
         );
     }
-    let _ = writeln!(
-        md,
-        "\n{} passed, {} failed, {} skipped",
-        count(all, Status::Pass),
-        count(all, Status::Fail),
-        count(all, Status::Skip)
-    );
+    let _ = writeln!(md, "\n{}", tally(all));
     std::fs::write(dir.join("reliability.md"), md)?;
     Ok(())
 }
