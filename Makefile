@@ -17,7 +17,38 @@ modules clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/pvdrv LLVM=$(LLVM) $@
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/debugmod LLVM=$(LLVM) $@
 
+# Under its own name only: not a drop-in for the C modules (see install).
 modules_install:
 	$(kmake) INSTALL_MOD_DIR=updates modules_install
 
-.PHONY: all modules clean modules_install
+# The modprobe drop-in. kmod resolves a symbol exported by two modules to
+# whichever depmod happened to process last, so installing ours next to the C
+# modules would not decide anything. A module in updates/ does replace one of
+# the same name in kernel/, and depmod then ignores the replaced file: so
+# `install` puts net_failover_rs.ko in updates/ and links the C modules' two
+# names, net_failover.ko and failover.ko, to it. modules.dep then names only
+# ours for virtio_net (and for any user of failover_register()), and
+# `uninstall` brings the C modules back. INSTALL_MOD_PATH installs into
+# another root, as the kernel's own modules_install does.
+krelease = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+updates = $(INSTALL_MOD_PATH)/lib/modules/$(krelease)/updates
+DEPMOD ?= depmod
+depmod = $(DEPMOD) $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(krelease)
+
+install: module
+	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
+	install -D -m 644 net_failover_rs.ko $(updates)/net_failover_rs.ko
+	ln -sf net_failover_rs.ko $(updates)/net_failover.ko
+	ln -sf net_failover_rs.ko $(updates)/failover.ko
+	$(depmod)
+
+uninstall:
+	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
+	rm -f $(updates)/net_failover_rs.ko $(updates)/net_failover.ko $(updates)/failover.ko
+	$(depmod)
+
+# The module alone (`modules` also builds the test modules).
+module:
+	$(kmake) modules
+
+.PHONY: all module modules clean modules_install install uninstall

@@ -123,6 +123,37 @@ fn shared_libs(bin: &Path) -> Res<Vec<PathBuf>> {
 
 /// Writes a gzip-compressed initramfs with `modules` under /lib/modules.
 pub fn build(dest: &Path, modules: &[PathBuf]) -> Res<()> {
+    build_with(dest, modules, None)
+}
+
+/// Adds the host tree `dir` at `at`: directories, files and symbolic links as they are.
+fn tree(c: &mut Cpio, at: &str, dir: &Path) -> Res<()> {
+    c.dir(at);
+    let mut entries: Vec<_> = std::fs::read_dir(dir).ctx(dir.display())?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = format!("{at}/{}", e.file_name().to_string_lossy());
+        let ty = e.file_type()?;
+        if ty.is_symlink() {
+            let target = std::fs::read_link(e.path())?;
+            c.entry(&path, 0o120777, (0, 0), target.to_string_lossy().as_bytes());
+        } else if ty.is_dir() {
+            tree(c, &path, &e.path())?;
+        } else {
+            c.file(&path, 0o644, &std::fs::read(e.path()).ctx(e.path().display())?);
+        }
+    }
+    Ok(())
+}
+
+/// Debian's kmod and the names it answers to.
+const KMOD_TOOLS: [&str; 6] = ["modprobe", "depmod", "modinfo", "lsmod", "insmod", "rmmod"];
+
+/// As [`build`], plus, with `modules_tree` (a `lib/modules/<release>`
+/// directory), that tree at /lib/modules/<release> and the host's kmod as
+/// modprobe, depmod, modinfo, lsmod, insmod and rmmod in /usr/sbin (ahead of
+/// busybox's applets in the guest's PATH).
+pub fn build_with(dest: &Path, modules: &[PathBuf], modules_tree: Option<&Path>) -> Res<()> {
     let mut c = Cpio::new();
     for d in ["/proc", "/sys", "/dev", "/tmp", "/run", "/etc", "/usr/sbin", MODULE_DIR] {
         c.dir(d);
@@ -142,6 +173,18 @@ pub fn build(dest: &Path, modules: &[PathBuf]) -> Res<()> {
         let bin = find_host(tool)?;
         c.host_file(&format!("/usr/sbin/{tool}"), &bin)?;
         libs.extend(shared_libs(&bin)?);
+    }
+    if let Some(t) = modules_tree {
+        let Some(release) = t.file_name().and_then(|n| n.to_str()) else {
+            bail!("bad modules tree {}", t.display())
+        };
+        tree(&mut c, &format!("{MODULE_DIR}/{release}"), t)?;
+        let kmod = find_host("kmod")?;
+        c.host_file("/usr/bin/kmod", &kmod)?;
+        libs.extend(shared_libs(&kmod)?);
+        for tool in KMOD_TOOLS {
+            c.entry(&format!("/usr/sbin/{tool}"), 0o120777, (0, 0), b"/usr/bin/kmod");
+        }
     }
     let me = std::env::current_exe().ctx("locating the harness binary")?;
     c.host_file(crate::udp::GUEST_BIN, &me)?;

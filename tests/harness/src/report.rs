@@ -39,6 +39,8 @@ pub struct Outcome {
     pub observed: Vec<(String, String)>,
     /// Figures of a reliability run: what, value.
     pub rel: Vec<(String, String)>,
+    /// The guest stopped answering (a command and the probe after it timed out).
+    pub hung: bool,
 }
 
 impl Outcome {
