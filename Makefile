@@ -2,24 +2,37 @@
 #
 # Out-of-tree build of net_failover_rs.ko against a Rust-enabled 6.12 build
 # tree: `make` uses the test kernel of tests/setup.sh, `make KDIR=/path` any
-# other one (built with the same LLVM= setting, default -19).
+# other one (built with the same LLVM= setting: -19 when clang-19 is
+# installed, as on Debian 12, else 1). `make module` builds the module alone,
+# `make modules` the test modules too.
 
 KDIR ?= $(shell $(CURDIR)/tests/setup.sh --print)
-LLVM ?= -19
+LLVM ?= $(if $(shell command -v clang-19 2>/dev/null),-19,1)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
-kmake = $(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) CONFIG_NET_FAILOVER_RS=m
+
+# dkms appends unversioned CC=clang LD=ld.lld to its make command for a
+# clang-built tree; where the tools carry a suffix (LLVM=-19: clang-19,
+# ld.lld-19), hand the kernel's make the suffixed names instead. An explicit
+# variable on the sub-make's command line wins over the inherited one.
+llvm_suffix = $(filter -%,$(LLVM))
+llvm_fix = $(if $(llvm_suffix),$(foreach v,CC LD,$(if $(filter command line,$(origin $(v))),$(if \
+	$(filter clang ld.lld,$($(v))),$(v)=$($(v))$(llvm_suffix)))))
+kbuild = $(MAKE) -C $(KDIR) LLVM=$(LLVM) $(llvm_fix)
+kmake = $(kbuild) M=$(CURDIR) CONFIG_NET_FAILOVER_RS=m
+test_modules = $(wildcard $(CURDIR)/tests/kunit $(CURDIR)/tests/pvdrv $(CURDIR)/tests/debugmod)
 
 all: modules
 
-modules clean:
-	$(kmake) $@
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/kunit LLVM=$(LLVM) $@
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/pvdrv LLVM=$(LLVM) $@
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/tests/debugmod LLVM=$(LLVM) $@
+modules: module
+	+$(foreach d,$(test_modules),$(kbuild) M=$(d) modules &&) true
+
+clean:
+	+$(kmake) clean
+	+$(foreach d,$(test_modules),$(kbuild) M=$(d) clean &&) true
 
 # Under its own name only: not a drop-in for the C modules (see install).
 modules_install:
-	$(kmake) INSTALL_MOD_DIR=updates modules_install
+	+$(kmake) INSTALL_MOD_DIR=updates modules_install
 
 # The modprobe drop-in. kmod resolves a symbol exported by two modules to
 # whichever depmod happened to process last, so installing ours next to the C
@@ -47,8 +60,9 @@ uninstall:
 	rm -f $(updates)/net_failover_rs.ko $(updates)/net_failover.ko $(updates)/failover.ko
 	$(depmod)
 
-# The module alone (`modules` also builds the test modules).
+# The module alone, once scripts/check-kernel.sh has found the tree usable.
 module:
-	$(kmake) modules
+	@$(CURDIR)/scripts/check-kernel.sh $(KDIR) $(LLVM)
+	+$(kmake) modules
 
 .PHONY: all module modules clean modules_install install uninstall

@@ -11,6 +11,11 @@
 #include <net/net_failover.h>
 #include "include/net_failover_rs.h"
 
+/* module! of 6.12 has no version: modinfo's comes from here (dkms.conf and
+ * debian/changelog carry the same).
+ */
+MODULE_VERSION("1.0.0");
+
 EXPORT_SYMBOL_GPL(net_failover_create);
 EXPORT_SYMBOL_GPL(net_failover_destroy);
 EXPORT_SYMBOL_GPL(failover_register);

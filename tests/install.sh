@@ -14,25 +14,8 @@
 # namespace where read-only overlays add the scratch tree and the kernel's
 # config there, so this machine's own directories are never written.
 # Ends with "N passed, M failed".
-set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root" || exit 1
-export PATH=$HOME/.cargo/bin:$PATH
-out=$root/tests/out/install
-passed=0 failed=0
-pass() { echo "PASS install: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL install: $*"; failed=$((failed + 1)); }
-finish() {
-	echo "$passed passed, $failed failed"
-	exit $((failed > 0))
-}
-
-kdir=${1:-$(tests/setup.sh | tail -n 1)} || { fail "tests/setup.sh failed"; finish; }
-harness=tests/harness/target/release/nf-harness
-cargo build -q --release --manifest-path tests/harness/Cargo.toml || { fail "harness build"; finish; }
-release=$(cat "$kdir/include/config/kernel.release")
-rm -rf "$out"
-mkdir -p "$out"
+suite=install
+. "$(dirname "$0")/lib.sh"
 # INSTALL_MOD_PATH=<scratch>/usr: the tree lands in <scratch>/usr/lib/modules,
 # the layout of a merged-/usr Debian, so it can overlay /usr/lib below.
 dest=$out/root/usr

@@ -7,7 +7,7 @@
 #   - host unit tests of the policy code (cargo test, tests/policy),
 #   - the QEMU suites (tests/harness): KUnit in the guest and the failover
 #     scenarios against the C modules and ours, in one run,
-#   - the install routes (tests/install.sh),
+#   - the install routes (tests/install.sh, tests/dkms.sh),
 #   - the reliability slice on the debug kernel (tests/debug.sh) when that
 #     kernel is cached; otherwise it says so and which command builds it.
 # It ends with one line "N passed, M failed" summing all suites.
@@ -71,6 +71,9 @@ passed=$((passed + qp)) failed=$((failed + qf))
 
 step "install routes: the modprobe drop-in with a real modules tree, kmod and initramfs-tools"
 suite "$out/install.log" tests/install.sh "$kdir"
+
+step "install routes: DKMS and the Debian package"
+suite "$out/dkms.log" tests/dkms.sh "$kdir"
 
 step "reliability slice on the debug kernel (KASAN, kmemleak, lockdep, refcount trackers, fault injection)"
 suite "$out/debug.log" tests/debug.sh

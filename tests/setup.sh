@@ -23,7 +23,8 @@ cache=${NFRS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/net_failover_rs}
 llvm=-19
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev bc flex bison libelf-dev libssl-dev
       cpio kmod make xz-utils linux-source-6.12 qemu-system-x86 busybox-static
-      ethtool iproute2 fonts-dejavu-core initramfs-tools-core)
+      ethtool iproute2 fonts-dejavu-core initramfs-tools-core dkms dh-dkms
+      debhelper dpkg-dev)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
