@@ -16,6 +16,7 @@
 # Ends with "N passed, M failed".
 suite=dkms
 . "$(dirname "$0")/lib.sh"
+with_test_kernel "${1:-}"
 name=net_failover_rs
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 check() { # check <what> <command...>

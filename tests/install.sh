@@ -16,6 +16,7 @@
 # Ends with "N passed, M failed".
 suite=install
 . "$(dirname "$0")/lib.sh"
+with_test_kernel "${1:-}"
 # INSTALL_MOD_PATH=<scratch>/usr: the tree lands in <scratch>/usr/lib/modules,
 # the layout of a merged-/usr Debian, so it can overlay /usr/lib below.
 dest=$out/root/usr

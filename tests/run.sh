@@ -7,7 +7,8 @@
 #   - host unit tests of the policy code (cargo test, tests/policy),
 #   - the QEMU suites (tests/harness): KUnit in the guest and the failover
 #     scenarios against the C modules and ours, in one run,
-#   - the install routes (tests/install.sh, tests/dkms.sh),
+#   - the documentation build (tests/docs.sh) and the install routes
+#     (tests/install.sh, tests/dkms.sh),
 #   - the reliability slice on the debug kernel (tests/debug.sh) when that
 #     kernel is cached; otherwise it says so and which command builds it.
 # It ends with one line "N passed, M failed" summing all suites.
@@ -68,6 +69,9 @@ tests/harness/target/release/nf-harness --kdir "$kdir" --out "$out" \
 read -r qp qf < <(tail -n 1 "$out/harness.log" | awk '/passed, .* failed$/ { print $1, $3 }')
 [ -n "${qp:-}" ] || { qp=0 qf=1; echo "FAIL harness: no result line"; }
 passed=$((passed + qp)) failed=$((failed + qf))
+
+step "documentation: Documentation/networking/net_failover_rs.rst with the kernel's Sphinx set-up, -W"
+suite "$out/docs.log" tests/docs.sh "$kdir"
 
 step "install routes: the modprobe drop-in with a real modules tree, kmod and initramfs-tools"
 suite "$out/install.log" tests/install.sh "$kdir"

@@ -24,7 +24,7 @@ llvm=-19
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev bc flex bison libelf-dev libssl-dev
       cpio kmod make xz-utils linux-source-6.12 qemu-system-x86 busybox-static
       ethtool iproute2 fonts-dejavu-core initramfs-tools-core dkms dh-dkms
-      debhelper dpkg-dev)
+      debhelper dpkg-dev python3-sphinx graphviz)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
