@@ -8,7 +8,7 @@
 #   - the QEMU suites (tests/harness): KUnit in the guest and the failover
 #     scenarios against the C modules and ours, in one run,
 #   - the documentation build (tests/docs.sh) and the install routes
-#     (tests/install.sh, tests/dkms.sh),
+#     (tests/install.sh, tests/dkms.sh, tests/intree.sh),
 #   - the reliability slice on the debug kernel (tests/debug.sh) when that
 #     kernel is cached; otherwise it says so and which command builds it.
 # It ends with one line "N passed, M failed" summing all suites.
@@ -78,6 +78,9 @@ suite "$out/install.log" tests/install.sh "$kdir"
 
 step "install routes: DKMS and the Debian package"
 suite "$out/dkms.log" tests/dkms.sh "$kdir"
+
+step "install routes: grafted into a copy of the kernel tree, CONFIG_NET_FAILOVER_RUST (about 2 minutes)"
+suite "$out/intree.log" tests/intree.sh "$kdir"
 
 step "reliability slice on the debug kernel (KASAN, kmemleak, lockdep, refcount trackers, fault injection)"
 suite "$out/debug.log" tests/debug.sh
