@@ -2,12 +2,17 @@
 #
 # Out-of-tree build of net_failover_rs.ko against a Rust-enabled 6.12 build
 # tree: `make` uses the test kernel of tests/setup.sh, `make KDIR=/path` any
-# other one (built with the same LLVM= setting: -19 when clang-19 is
-# installed, as on Debian 12, else 1). `make module` builds the module alone,
-# `make modules` the test modules too.
+# other one. The compiler follows the tree's .config: for a clang-built tree
+# LLVM=-<major> when clang-<major> of the version that built it is installed
+# (Debian 12's clang-19), else LLVM=1; for a GCC-built tree no LLVM. Set LLVM=
+# to override. `make module` builds the module alone, `make modules` the test
+# modules too.
 
 KDIR ?= $(shell $(CURDIR)/tests/setup.sh --print)
-LLVM ?= $(if $(shell command -v clang-19 2>/dev/null),-19,1)
+kconfig = $(shell sed -n 's/^$(1)=//p' $(KDIR)/.config 2>/dev/null)
+clang_major = $(shell expr $(call kconfig,CONFIG_CLANG_VERSION) / 10000 2>/dev/null)
+LLVM ?= $(if $(filter y,$(call kconfig,CONFIG_CC_IS_CLANG)),$(if \
+	$(shell command -v clang-$(clang_major) 2>/dev/null),-$(clang_major),1))
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 # dkms appends unversioned CC=clang LD=ld.lld to its make command for a
@@ -44,11 +49,16 @@ modules_install:
 # `uninstall` brings the C modules back. INSTALL_MOD_PATH installs into
 # another root, as the kernel's own modules_install does.
 krelease = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# install and uninstall write into a kernel's modules: name it.
+need_kdir = @case "$(origin KDIR)" in command\ line|environment) ;; \
+	*) echo "make $@: give the kernel's build tree, e.g. KDIR=/lib/modules/\$$(uname -r)/build"; exit 1;; esac
 updates = $(INSTALL_MOD_PATH)/lib/modules/$(krelease)/updates
 DEPMOD ?= depmod
 depmod = $(DEPMOD) $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(krelease)
 
-install: module
+install:
+	$(need_kdir)
+	+$(MAKE) module
 	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
 	install -D -m 644 net_failover_rs.ko $(updates)/net_failover_rs.ko
 	ln -sf net_failover_rs.ko $(updates)/net_failover.ko
@@ -56,8 +66,13 @@ install: module
 	$(depmod)
 
 uninstall:
+	$(need_kdir)
 	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
-	rm -f $(updates)/net_failover_rs.ko $(updates)/net_failover.ko $(updates)/failover.ko
+	@for n in net_failover failover; do \
+		if [ "$$(readlink $(updates)/$$n.ko)" = net_failover_rs.ko ]; then rm -f $(updates)/$$n.ko; \
+		elif [ -e $(updates)/$$n.ko ]; then echo "keeping $(updates)/$$n.ko: not a link to ours"; fi; \
+	done
+	rm -f $(updates)/net_failover_rs.ko
 	$(depmod)
 
 # The module alone, once scripts/check-kernel.sh has found the tree usable.

@@ -15,6 +15,12 @@
  * debian/changelog carry the same).
  */
 MODULE_VERSION("1.0.0");
+/* It replaces both C modules: `modprobe net_failover` (or failover), module
+ * lists and blacklists that name them, reach it where they are not built
+ * (CONFIG_NET_FAILOVER_RUST).
+ */
+MODULE_ALIAS("net_failover");
+MODULE_ALIAS("failover");
 
 EXPORT_SYMBOL_GPL(net_failover_create);
 EXPORT_SYMBOL_GPL(net_failover_destroy);

@@ -3,13 +3,12 @@
 #
 # check-kernel.sh KDIR [LLVM]: whether net_failover_rs can be built against
 # the kernel build tree KDIR: the kernel has Rust (CONFIG_RUST), the rustc in
-# PATH is the one that built it (rustc reads no crate metadata of another
-# version, so the kernel crate would not load), bindgen is there, and so is
-# the LLVM toolchain (clang, ld.lld with the suffix LLVM, e.g. -19) of a
-# clang-built tree. Says what is wrong and exits 1 if anything is.
+# PATH (or root's rustup, ~/.cargo/bin) is the one that built it (rustc reads
+# no crate metadata of another version, so the kernel crate would not load),
+# bindgen is installed, and so are clang and ld.lld (with the suffix LLVM,
+# e.g. -19) for a clang-built tree. Says what is wrong and exits 1 if
+# anything is.
 kdir=${1:?usage: check-kernel.sh KDIR [LLVM]}
-# The Makefile's default: -19 where clang-19 is installed (Debian 12), else none.
-llvm=${2:-$(command -v clang-19 >/dev/null 2>&1 && echo -19)}
 # rustup's tools, as the Makefile adds them (dkms under dpkg has no such PATH).
 PATH=$HOME/.cargo/bin:$PATH
 config=$kdir/.config
@@ -30,6 +29,11 @@ command -v bindgen >/dev/null 2>&1 || fail "no bindgen in PATH (the kernel was b
 [ -f "$kdir/rust/libkernel.rmeta" ] ||
 	fail "$kdir has no rust/libkernel.rmeta: the build tree lacks the Rust kernel crate"
 if [ "$(get CONFIG_CC_IS_CLANG)" = y ]; then
+	# The Makefile's default: clang-<major> of the version that built the
+	# tree when it is installed, else the unsuffixed tools.
+	v=$(get CONFIG_CLANG_VERSION)
+	major=$((${v:-0} / 10000))
+	llvm=${2:-$(command -v "clang-$major" >/dev/null 2>&1 && echo "-$major")}
 	suffix=$llvm
 	case $llvm in 1 | "") suffix= ;; esac
 	for t in clang ld.lld; do

@@ -12,7 +12,12 @@
 #   3. dpkg-buildpackage builds net-failover-rs-dkms_<version>_all.deb;
 #      it installs on this machine (its postinst reports on the running
 #      kernel), DKMS builds the module from it for the test kernel, and
-#      purging the package removes the source and DKMS's state.
+#      purging the package removes the source and DKMS's state. This step
+#      does change the machine while it runs: the package is installed for
+#      real (its source in /usr/src, its state in /var/lib/dkms, and, as any
+#      DKMS package, its module for each installed kernel that has Rust and
+#      its build tree), and it is purged on exit. It is skipped when the
+#      package is already installed, so a user's copy is never removed.
 # Ends with "N passed, M failed".
 suite=dkms
 . "$(dirname "$0")/lib.sh"
@@ -120,6 +125,11 @@ dpkg-deb -c "$pkg" | awk '{ print $6 }' | grep -c "^./usr/src/$name-$version/" |
 check "the package carries the DKMS source and dkms.conf" \
 	sh -c "dpkg-deb -c '$pkg' | grep -q './usr/src/$name-$version/dkms.conf'"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if dpkg-query -W -f='${Status}' net-failover-rs-dkms 2>/dev/null | grep -q 'ok installed'; then
+	echo "SKIP dkms: the package: net-failover-rs-dkms is already installed on this machine; not touching it"
+	finish
+fi
+trap 'as_root dpkg --purge net-failover-rs-dkms >/dev/null 2>&1' EXIT
 if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >"$out/apt-install.log" 2>&1; then
 	pass "the package installs"
 else

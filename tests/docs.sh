@@ -178,10 +178,10 @@ covers "the modprobe drop-in" 'make KDIR=/lib/modules/$(uname -r)/build install'
 	"update-initramfs -u" "lsmod"
 dkver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf 2>/dev/null)
 dkver=${dkver:-1.0.0}
-covers "DKMS" "dkms.conf" "cp -r . /usr/src/net_failover_rs-$dkver" "dkms add net_failover_rs/$dkver" \
+covers "DKMS" "dkms.conf" "git archive --prefix=net_failover_rs-$dkver/ HEAD" "dkms add net_failover_rs/$dkver" \
 	"dkms build net_failover_rs/$dkver" "dkms install net_failover_rs/$dkver" \
 	"dkms remove net_failover_rs/$dkver --all" "updates/dkms/"
-covers "the Debian package" "dpkg-buildpackage -b -us -uc" "net-failover-rs-dkms_$dkver-1_all.deb" \
+covers "the Debian package" "dpkg-buildpackage -b -us -uc" "net-failover-rs-dkms_${dkver}_all.deb" \
 	"apt install" "CONFIG_RUST"
 covers "the in-tree build" "scripts/graft.sh" "drivers/net/net_failover_rs/" \
 	"CONFIG_NET_FAILOVER_RUST" "NET_FAILOVER"

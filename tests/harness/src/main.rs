@@ -385,17 +385,23 @@ fn run_all(o: &Opts) -> Res<bool> {
                 let dir = o.out.join(format!("{}-{}", stack.name, sc.name));
                 let kept = o.out.join(format!("{}-{}-hung", stack.name, sc.name));
                 let _ = std::fs::remove_dir_all(&kept);
-                let _ = std::fs::rename(&dir, &kept);
+                let kept = match std::fs::rename(&dir, &kept) {
+                    Ok(()) => kept,
+                    Err(_) => dir,
+                };
+                // What the first guest's kernel logged stays in the record.
+                let scan = logscan::scan(&consoles(&kept), stack.known_bugs());
                 progress(format!("{}: the guest stopped answering; a second attempt", first.id()));
                 rs = run_one(o, &initrd, sc, stack);
                 if let Some(r) = rs.first_mut() {
-                    r.notes.insert(
-                        0,
-                        format!(
-                            "second attempt; the first one's guest stopped answering ({}): {why}",
-                            kept.display()
-                        ),
-                    );
+                    let mut notes = vec![format!(
+                        "second attempt; the first one's guest stopped answering ({}): {why}",
+                        kept.display()
+                    )];
+                    notes.extend(scan.unexpected.iter().map(|l| format!("first attempt's kernel log: {l}")));
+                    notes.extend(scan.known.iter().map(|l| format!("first attempt: {l}")));
+                    notes.append(&mut r.notes);
+                    r.notes = notes;
                 }
             }
             for r in rs {
@@ -454,7 +460,10 @@ fn main() -> ExitCode {
         }
     };
     let r = if let Some(root) = &o.install_root {
-        install::run(&o.kdir, &o.out, root, o.expect.as_deref().unwrap_or("rust"))
+        match o.expect.as_deref() {
+            Some(e) => install::run(&o.kdir, &o.out, root, e),
+            None => Err(util::Error("--install-root needs --expect rust|c".into())),
+        }
     } else if o.demo {
         demo::run(&o)
     } else if o.bench {
