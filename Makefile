@@ -51,7 +51,8 @@ modules_install:
 krelease = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 # install and uninstall write into a kernel's modules: name it.
 need_kdir = @case "$(origin KDIR)" in command\ line|environment) ;; \
-	*) echo "make $@: give the kernel's build tree, e.g. KDIR=/lib/modules/\$$(uname -r)/build"; exit 1;; esac
+	*) echo "make $@: give the kernel's build tree, e.g. KDIR=/lib/modules/\$$(uname -r)/build"; exit 1;; esac; \
+	test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
 updates = $(INSTALL_MOD_PATH)/lib/modules/$(krelease)/updates
 DEPMOD ?= depmod
 depmod = $(DEPMOD) $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(krelease)
@@ -59,7 +60,6 @@ depmod = $(DEPMOD) $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) $(krelease)
 install:
 	$(need_kdir)
 	+$(MAKE) module
-	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
 	install -D -m 644 net_failover_rs.ko $(updates)/net_failover_rs.ko
 	ln -sf net_failover_rs.ko $(updates)/net_failover.ko
 	ln -sf net_failover_rs.ko $(updates)/failover.ko
@@ -67,7 +67,6 @@ install:
 
 uninstall:
 	$(need_kdir)
-	@test -n "$(krelease)" || { echo "$(KDIR): no include/config/kernel.release"; exit 1; }
 	@for n in net_failover failover; do \
 		if [ "$$(readlink $(updates)/$$n.ko)" = net_failover_rs.ko ]; then rm -f $(updates)/$$n.ko; \
 		elif [ -e $(updates)/$$n.ko ]; then echo "keeping $(updates)/$$n.ko: not a link to ours"; fi; \

@@ -24,11 +24,6 @@ suite=dkms
 with_test_kernel "${1:-}"
 name=net_failover_rs
 version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-check() { # check <what> <command...>
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
 
 # One version everywhere: dkms.conf, modinfo's (nf_helpers.c), the Debian changelog.
 modver=$(sed -n 's/^MODULE_VERSION("\(.*\)");/\1/p' nf_helpers.c)
@@ -47,8 +42,7 @@ dk=$out/dkms
 mkdir -p "$dk/source" "$dk/tree"
 cp -r "$src" "$dk/source/$name-$version"
 inst=$dk/root
-make -s -C "$kdir" LLVM=-19 INSTALL_MOD_PATH="$inst" modules_install >"$out/modules_install.log" 2>&1 ||
-	{ cat "$out/modules_install.log"; fail "modules_install of the test kernel"; finish; }
+modules_tree "$inst"
 trees=(--sourcetree "$dk/source" --dkmstree "$dk/tree" --installtree "$inst/lib/modules" --no-depmod)
 dkms=(dkms "${trees[@]}" -k "$release" --kernelsourcedir "$kdir")
 run() { # run <what> <log> <command...>
@@ -78,12 +72,7 @@ case $dep in
 *updates/dkms/*) pass "modules.dep gives virtio_net the module dkms installed" ;;
 *) fail "modules.dep gives virtio_net $dep" ;;
 esac
-if "$harness" --kdir "$kdir" --out "$out/guest" --install-root "$inst" --expect rust >"$out/guest.log" 2>&1; then
-	pass "a guest with dkms's modules tree loads ours"
-else
-	fail "a guest with dkms's modules tree loads ours"
-fi
-sed 's/^/    /' "$out/guest.log"
+guest dkms "$inst" rust "a guest with dkms's modules tree loads ours"
 run "dkms remove" "$out/remove.log" dkms "${trees[@]}" remove "$name/$version" --all
 left=$(find "$inst/lib/modules/$release/updates" "$dk/tree" -name '*.ko' 2>/dev/null | tr '\n' ' ')
 [ -z "$left" ] && pass "dkms remove leaves no module" || fail "dkms remove left $left"
@@ -124,7 +113,6 @@ pkg=$deb/net-failover-rs-dkms_${debver}_all.deb
 dpkg-deb -c "$pkg" | awk '{ print $6 }' | grep -c "^./usr/src/$name-$version/" | sed 's/^/    files in the source tree: /'
 check "the package carries the DKMS source and dkms.conf" \
 	sh -c "dpkg-deb -c '$pkg' | grep -q './usr/src/$name-$version/dkms.conf'"
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if dpkg-query -W -f='${Status}' net-failover-rs-dkms 2>/dev/null | grep -q 'ok installed'; then
 	echo "SKIP dkms: the package: net-failover-rs-dkms is already installed on this machine; not touching it"
 	finish

@@ -22,20 +22,9 @@ with_test_kernel "${1:-}"
 dest=$out/root/usr
 tree=$dest/lib/modules/$release
 
-guest() { # guest <tag> <root> <expect> <what>
-	local log=$out/guest-$1.log
-	if "$harness" --kdir "$kdir" --out "$out/$1" --install-root "$2" --expect "$3" >"$log" 2>&1; then
-		pass "$4"
-	else
-		fail "$4"
-	fi
-	sed 's/^/    /' "$log"
-}
-
 deps_of_virtio_net() { grep '^kernel/drivers/net/virtio_net.ko:' "$tree/modules.dep"; }
 
-make -s -C "$kdir" LLVM=-19 INSTALL_MOD_PATH="$dest" modules_install >"$out/modules_install.log" 2>&1 ||
-	{ cat "$out/modules_install.log"; fail "modules_install of the test kernel"; finish; }
+modules_tree "$dest"
 if make -s KDIR="$kdir" INSTALL_MOD_PATH="$dest" install >"$out/make-install.log" 2>&1; then
 	pass "make install"
 else

@@ -31,29 +31,14 @@
 # tree that is not 6.12 or lacks the lines it edits, and the cached trees are
 # untouched. Prints PASS/FAIL lines and ends with "N passed, M failed".
 # NF_KEEP=1 keeps the scratch directory.
-set -uo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+suite=intree
+. "$(dirname "$0")/lib.sh"
 kdir=${1:-$("$root/tests/setup.sh" --print)}
 kdir=$(cd "$kdir" 2>/dev/null && pwd) || { echo "usage: $0 KDIR (an O= kernel build tree)" >&2; exit 2; }
 llvm=${LLVM:--19}
 jobs=${JOBS:-$(($(nproc) + 1))}
-export PATH=$HOME/.cargo/bin:$PATH
 t0=$SECONDS
-
-passed=0 failed=0
-pass() { echo "PASS intree: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL intree: $*"; failed=$((failed + 1)); }
-check() { # check <description> <command...>: PASS if the command succeeds
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
 step() { printf '[intree %4ds] %s\n' $((SECONDS - t0)) "$*"; }
-finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" = 0 ]
-	exit
-}
 
 src=$(readlink -f "$kdir/source" 2>/dev/null)
 [ -f "$kdir/vmlinux" ] && [ -f "$kdir/.config" ] && [ -f "$src/Makefile" ] ||

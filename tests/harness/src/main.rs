@@ -222,6 +222,11 @@ fn consoles(dir: &Path) -> String {
         .collect()
 }
 
+/// Where a scenario's run on a stack keeps its guests' files: `<stack>-<scenario><suffix>`.
+fn run_dir(o: &Opts, stack: &Stack, sc: &Scenario, suffix: &str) -> PathBuf {
+    o.out.join(format!("{}-{}{suffix}", stack.name, sc.name))
+}
+
 fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome> {
     let mut out = Outcome {
         stack: stack.name.into(),
@@ -253,7 +258,7 @@ fn run_one(o: &Opts, initrd: &Path, sc: &Scenario, stack: &Stack) -> Vec<Outcome
     let id = out.id();
     progress(format!("{id}: booting"));
     let started = Instant::now();
-    let dir = o.out.join(format!("{}-{}", stack.name, sc.name));
+    let dir = run_dir(o, stack, sc, "");
     let mut cases = Vec::new();
     let mut planted = Vec::new();
     let mut skipped = None;
@@ -382,8 +387,7 @@ fn run_all(o: &Opts) -> Res<bool> {
                 // attempt, and the first one's failure stays in the notes.
                 // On our stack a hang is a failure.
                 let why = first.reason.lines().next().unwrap_or_default().to_string();
-                let dir = o.out.join(format!("{}-{}", stack.name, sc.name));
-                let kept = o.out.join(format!("{}-{}-hung", stack.name, sc.name));
+                let (dir, kept) = (run_dir(o, stack, sc, ""), run_dir(o, stack, sc, "-hung"));
                 let _ = std::fs::remove_dir_all(&kept);
                 let kept = match std::fs::rename(&dir, &kept) {
                     Ok(()) => kept,

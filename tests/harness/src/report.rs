@@ -210,15 +210,7 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
             details.push_str(if details.is_empty() { "" } else { "<br>" });
             details.push_str(n);
         }
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {:.1} | {} |",
-            o.name,
-            o.stack,
-            o.status.word(),
-            o.secs,
-            md_cell(&details)
-        );
+        row(&mut md, o, &details);
     }
     let _ = writeln!(md, "\n{}", tally(all));
     std::fs::write(dir.join("results.md"), md)?;
@@ -247,6 +239,19 @@ pub fn write(dir: &Path, all: &[Outcome]) -> Res<()> {
     Ok(())
 }
 
+/// One row of a results table: test, stack, result, seconds, and `last`.
+fn row(md: &mut String, o: &Outcome, last: &str) {
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {:.1} | {} |",
+        o.name,
+        o.stack,
+        o.status.word(),
+        o.secs,
+        md_cell(last)
+    );
+}
+
 /// The reliability section of a debug run (`reliability.md`): per scenario
 /// and stack, the result, what was done (cycles, operations, seeds), leaks
 /// and splats found, injected failures and the planted checks.
@@ -266,15 +271,7 @@ pub fn write_reliability(dir: &Path, all: &[Outcome]) -> Res<()> {
         if !o.reason.is_empty() {
             cells.insert(0, o.reason.clone());
         }
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {:.1} | {} |",
-            o.name,
-            o.stack,
-            o.status.word(),
-            o.secs,
-            md_cell(&cells.join("<br>"))
-        );
+        row(&mut md, o, &cells.join("<br>"));
     }
     let _ = writeln!(md, "\n{}", tally(all));
     std::fs::write(dir.join("reliability.md"), md)?;
