@@ -179,6 +179,12 @@ pub struct Bind {
     pub restore: Vec<String>,
     /// The kernel log of the bind.
     pub log: String,
+    /// The kernel log of the unbind this iteration starts with: the
+    /// aftermath of the previous iteration's injected failure.
+    pub unbind_log: String,
+    /// The kernel log of the restore (binding again after the injected
+    /// failure), where its aftermath may show.
+    pub restore_log: String,
     /// Seconds of each phase: unbind, injected bind, state and log, bind
     /// again, wait for the slaves, master up.
     pub phases: Vec<(String, f64)>,
@@ -210,7 +216,8 @@ pub fn parse_bind(out: &str) -> Res<Bind> {
     }
     b.after = parse_list(after);
     b.restore = out.lines().filter_map(|l| l.strip_prefix("@@RESTORE ")).map(str::to_string).collect();
-    b.log = before.lines().filter_map(|l| l.strip_prefix("@@LOG ")).collect::<Vec<_>>().join("\n");
+    let log = |tag: &str| before.lines().filter_map(|l| l.strip_prefix(tag)).collect::<Vec<_>>().join("\n");
+    (b.unbind_log, b.log, b.restore_log) = (log("@@ULOG "), log("@@LOG "), log("@@RLOG "));
     let stamps: Vec<(&str, f64)> = out
         .lines()
         .filter_map(|l| l.strip_prefix("@@T "))
@@ -250,20 +257,22 @@ pub fn errno(err: &str) -> String {
 /// task (builtins only between the two fail-nth accesses); prints the result,
 /// the state and the kernel log of the bind; then restores the master with
 /// both slaves (binding again if the bind failed or a slave is not enslaved),
-/// up with `addr`, and prints the state again.
+/// up with `addr`, and prints the restore's kernel log and the state again.
+/// The unbind's kernel log is printed too: it belongs to the previous
+/// iteration's injected failure.
 fn iteration_cmd(p: &Path, n: u64, refs: &str, addr: &str) -> String {
     let (dev, drv, bound) = (&p.dev, p.drv, p.bound());
     let t = |phase: &str| format!("read up _ < /proc/uptime; echo \"@@T {phase} $up\"; ");
     format!(
         "refs() {{ r=; for f in {refs}; do read x < $f; r=\"$r $x\"; done; }}; \
          slaves() {{ k=0; for l in /sys/class/net/*/master; do [ -e $l ] && k=$((k+1)); done; }}; \
-         {}echo {dev} > {drv}/unbind || exit 9; {}refs; echo \"@@REF0$r\"; dmesg -c >/dev/null; \
+         {}echo {dev} > {drv}/unbind || exit 9; {}refs; echo \"@@REF0$r\"; dmesg -c | sed 's/^/@@ULOG /'; \
          echo {n} > /proc/self/fail-nth; echo {dev} > {drv}/bind 2>/tmp/fi.err; rc=$?; \
          read left < /proc/self/fail-nth; echo 0 > /proc/self/fail-nth; {}\
          e=; read e < /tmp/fi.err; echo \"@@FI rc=$rc left=$left err=$e\"; \
          b=0; [ -e {bound} ] && b=1; echo \"@@BOUND $b\"; refs; echo \"@@REF$r\"; {LIST}; \
          while read l; do echo \"@@MC $l\"; done < /proc/net/dev_mcast; \
-         dmesg | sed 's/^/@@LOG /'; {}\
+         dmesg -c | sed 's/^/@@LOG /'; {}\
          slaves; if [ $rc != 0 ] || [ $k != 2 ]; then [ -e {bound} ] && echo {dev} > {drv}/unbind; \
          echo {dev} > {drv}/bind || echo '@@RESTORE bind failed'; fi; {}\
          i=0; slaves; while [ $k != 2 ] && [ $i -lt 300 ]; do sleep 0.2; i=$((i+1)); slaves; done; {}\
@@ -273,7 +282,7 @@ fn iteration_cmd(p: &Path, n: u64, refs: &str, addr: &str) -> String {
          elif [ $(( fl & 1 )) = 0 ]; then \
          echo \"addr replace {addr} dev $m\" > /tmp/fi.ip; echo \"link set $m up\" >> /tmp/fi.ip; \
          {IP} -batch /tmp/fi.ip || echo '@@RESTORE master up failed'; fi; \
-         {}echo @@AFTER; {LIST}",
+         {}dmesg | sed 's/^/@@RLOG /'; echo @@AFTER; {LIST}",
         t("start"),
         t("unbound"),
         t("bound"),
@@ -756,6 +765,18 @@ fn splats(t: &mut T, log: &str) -> Vec<String> {
     s.unexpected.iter().map(|l| unstamp(l).to_string()).collect()
 }
 
+/// A splat `line` after the `nth` allocation of path `path` failed at `site`:
+/// a problem, and on the C stack a known C bug for the final log scan.
+fn after_failure(t: &mut T, path: &str, nth: u64, site: &str, line: &str, probs: &mut Vec<String>) {
+    probs.push(format!("splat after the failure at {site}: {line}"));
+    if t.stack.is_c() {
+        let pat: &'static str = Box::leak(splat_pattern(line).into_boxed_str());
+        let what: &'static str =
+            Box::leak(format!("{path} N={nth} injected at {site}: {line}").into_boxed_str());
+        t.planted.push(Known { pattern: pat, what });
+    }
+}
+
 /// A splat line's pattern to accept it as a known C bug in the final log scan.
 fn splat_pattern(line: &str) -> String {
     match line.split_once(" at ") {
@@ -855,10 +876,18 @@ fn sweep(t: &mut T, p: &Path, devs: &Devs, cfg: &SweepCfg, f: &mut Findings) -> 
     let cap = 3 * est + 100;
     let mut n = 1 + cfg.seed % s.step;
     s.first = n;
+    let mut prev: Option<(u64, String)> = None;
     while n <= cap {
         let it = Instant::now();
         let b = iterate(t, p, devs, n)?;
         let mut probs = Vec::new();
+        // The unbind this iteration starts with ends the previous injected
+        // failure's iteration: its splats follow that failure.
+        if let Some((pn, ps)) = prev.take() {
+            for l in splats(t, &b.unbind_log) {
+                after_failure(t, &p.name, pn, &ps, &l, &mut probs);
+            }
+        }
         let ds = dumps(&b.log);
         if b.left > 0 {
             s.count = Some(n - b.left);
@@ -909,15 +938,11 @@ fn sweep(t: &mut T, p: &Path, devs: &Devs, cfg: &SweepCfg, f: &mut Findings) -> 
         let (key, example) = outcome.split_once(" (\"").unwrap_or((&outcome, ""));
         let e = s.outcomes.entry(key.to_string()).or_insert((0, example.trim_end_matches("\")").to_string()));
         e.0 += 1;
-        for l in splats(t, &b.log) {
-            probs.push(format!("splat after the failure at {site}: {l}"));
-            if t.stack.is_c() {
-                let pat: &'static str = Box::leak(splat_pattern(&l).into_boxed_str());
-                let what: &'static str =
-                    Box::leak(format!("{} N={n} injected at {site}: {l}", p.name).into_boxed_str());
-                t.planted.push(Known { pattern: pat, what });
-            }
+        // Splats in this bind and its restore follow this injection.
+        for l in splats(t, &b.log).into_iter().chain(splats(t, &b.restore_log)) {
+            after_failure(t, &p.name, n, &site, &l, &mut probs);
         }
+        prev = Some((n, site.clone()));
         probs.extend(b.restore.iter().map(|r| format!("after {outcome} at {site}, restoring: {r}")));
         let had = !probs.is_empty();
         f.problems.extend(probs.iter().map(|x| format!("{}: N={n}: {x}", p.name)));
