@@ -14,8 +14,8 @@
 #![forbid(unsafe_code)]
 
 use crate::netdev::{
-    netdev_err, netdev_info, rtnl_lock, FailoverOps, NetDev, NetDevRef, NetdevEvent,
-    NetdevNotifier, ReadSide, RegisteredOps, Rtnl, RtnlVec, Slot,
+    netdev_err, netdev_info, rtnl_lock, FailoverOps, InitEvent, NetDev, NetDevRef, NetdevEvent,
+    NetdevNotifier, ReadSide, RegisteredOps, Registering, Rtnl, RtnlVec, Slot,
 };
 use kernel::{prelude::*, sync::Arc};
 
@@ -36,7 +36,7 @@ pub(crate) struct Core {
 impl Core {
     /// Starts watching netdevice events (module init).
     pub(crate) fn new() -> Result<Self> {
-        let _notifier = KBox::pin_init(NetdevNotifier::register(event), GFP_KERNEL)?;
+        let _notifier = KBox::pin_init(NetdevNotifier::register(event, init_event), GFP_KERNEL)?;
         Ok(Self { _notifier })
     }
 }
@@ -138,17 +138,45 @@ pub(crate) fn owner(r: &Rtnl, slave: &NetDev) -> Option<Arc<Failover>> {
 fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> Result<bool> {
     Ok(match ev {
         _ if dev.is_failover(r) => false,
-        NetdevEvent::Register => slave_register(r, dev),
+        NetdevEvent::Register => slave_register(r, dev) || unmark(r, dev),
         NetdevEvent::Unregister => slave_unregister(r, dev),
-        NetdevEvent::LinkChange | NetdevEvent::ChangeName => {
-            slave_changed(r, dev, ev == NetdevEvent::ChangeName)
-        }
+        NetdevEvent::LinkChange => slave_changed(r, dev, false),
+        NetdevEvent::ChangeName => slave_changed(r, dev, true),
         NetdevEvent::PreChangeAddr if dev.is_failover_slave(r) => {
             netdev_err!(dev, "failover slave: MAC address change refused (-EBUSY)");
             return Err(EBUSY);
         }
         NetdevEvent::PreChangeAddr => false,
     })
+}
+
+/// Whether a master with permanent MAC `addr` is registered and `ns` holds
+/// of it (the namespace check).
+fn claimed(r: &Rtnl, addr: [u8; 6], ns: impl Fn(&NetDev) -> bool) -> bool {
+    let ours = |m: &NetDev| m.perm_addr(r) == addr && ns(m);
+    find(r, |fo| fo.master(r).is_some_and(ours)).is_some()
+}
+
+/// A device about to be registered with a master's MAC in the master's
+/// namespace is marked a slave (`IFF_SLAVE`, `IFF_NO_ADDRCONF`) before its
+/// uevent and its first `RTM_NEWLINK`, as hv_netvsc marks its VF, so that
+/// no userspace tool takes it for a NIC of its own; it is enslaved at
+/// `NETDEV_REGISTER`, which clears the marks again if it refuses it, as
+/// does a registration that fails in between. The match is on `dev_addr`:
+/// `perm_addr` is filled in from it later.
+fn init_event(r: &Rtnl, ev: InitEvent, dev: &Registering) {
+    if dev.is_ether() && claimed(r, dev.dev_addr(r), |m| dev.same_netns(r, m)) {
+        dev.set_slave_marks(r, ev == InitEvent::PostInit);
+    }
+}
+
+/// A device refused at `NETDEV_REGISTER` is not a slave after all: its
+/// marks are cleared (see `init_event`). Returns false.
+fn unmark(r: &Rtnl, dev: &NetDev) -> bool {
+    if claimed(r, dev.dev_addr(r), |m| dev.same_netns(r, m)) {
+        dev.set_slave_marks(r, false);
+    }
+    false
 }
 
 fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
@@ -158,26 +186,28 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
     let Some((master, ops)) = fo.get(r) else {
         return false;
     };
-    let master = &*master;
-    if ops.slave_pre_register(r, slave, master).is_err() {
+    if ops.slave_pre_register(r, slave, &master).is_err() {
         return false;
     }
-    if let Err(e) = slave.rx_handler_register(r, ops.slave_handle_frame(master)) {
+    if let Err(e) = slave.rx_handler_register(r, ops.slave_handle_frame(&master)) {
         let e = e.to_errno();
         netdev_err!(slave, "can not register failover rx handler (err = {e})");
         return false;
     }
-    if let Err(e) = slave.master_upper_dev_link(r, master) {
+    // Before the link, so that its RTM_NEWLINK shows a slave.
+    slave.set_slave_marks(r, true);
+    if let Err(e) = slave.master_upper_dev_link(r, &master) {
         let (name, e) = (master.name(r), e.to_errno());
         netdev_err!(slave, "can not set failover device {name} (err = {e})");
+        slave.set_slave_marks(r, false);
         slave.rx_handler_unregister(r);
         return false;
     }
     slave.set_failover_slave(r, true);
-    if ops.slave_register(r, slave, master).is_ok() {
+    if ops.slave_register(r, slave, &master).is_ok() {
         return true;
     }
-    detach(r, slave, master);
+    detach(r, slave, &master);
     false
 }
 
@@ -207,6 +237,7 @@ pub(crate) fn release(r: &Rtnl, s: &NetDev, m: &NetDev, o: &dyn FailoverOps, for
 /// Undoes what the core did to `slave` when it enslaved it.
 fn detach(r: &Rtnl, slave: &NetDev, master: &NetDev) {
     slave.rx_handler_unregister(r);
+    slave.set_slave_marks(r, false);
     slave.upper_dev_unlink(r, master);
     slave.set_failover_slave(r, false);
 }

@@ -71,10 +71,10 @@ pub(crate) mod rtnl;
 pub(crate) mod skbuff;
 pub(crate) mod slot;
 
-pub(crate) use device::{AddrLock, NetDev, NetDevRef, Unregistered};
+pub(crate) use device::{AddrLock, NetDev, NetDevRef, Registering, Unregistered};
 pub(crate) use ethtool::LinkKsettings;
 pub(crate) use failover::{FailoverOps, RegisteredOps};
-pub(crate) use notifier::{NetdevEvent, NetdevNotifier};
+pub(crate) use notifier::{InitEvent, NetdevEvent, NetdevNotifier};
 pub(crate) use ops::{Counters, MasterOps, RxHandler, Vtables, NSTATS};
 pub(crate) use print::{dev_err, netdev_err, netdev_info};
 pub(crate) use rcu::{rcu_read, Rcu, ReadSide};

@@ -283,11 +283,25 @@ impl NetDev {
         self.priv_flags(r) & IFF_FAILOVER_SLAVE != 0
     }
 
-    /// Sets or clears `IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF`, as the failover
-    /// core does when it enslaves or releases a device.
+    /// Sets or clears `IFF_FAILOVER_SLAVE`, as the failover core does when it
+    /// enslaves or releases a device (with [`Self::set_slave_marks`]).
     pub(crate) fn set_failover_slave(&self, r: &Rtnl, on: bool) {
-        let f = IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF;
+        let f = IFF_FAILOVER_SLAVE;
         self.update_priv_flags(r, if on { f } else { 0 }, f);
+    }
+
+    /// The hardware address (`dev->dev_addr`).
+    pub(crate) fn dev_addr(&self, _: &Rtnl) -> [u8; 6] {
+        // SAFETY: The device is valid and RTNL, which the caller holds,
+        // serialises the writers of its address.
+        unsafe { dev_addr(self.as_raw()) }
+    }
+
+    /// Sets or clears what userspace sees of a slave: `IFF_SLAVE` and
+    /// `IFF_NO_ADDRCONF` (no IPv6 address configuration).
+    pub(crate) fn set_slave_marks(&self, _: &Rtnl, on: bool) {
+        // SAFETY: The device is valid and RTNL is held.
+        unsafe { set_slave_marks(self.as_raw(), on) };
     }
 
     /// Whether both `IFF_XMIT_DST_RELEASE` and `IFF_XMIT_DST_RELEASE_PERM`
@@ -511,6 +525,95 @@ impl NetDev {
         // SAFETY: The device is valid, RTNL is held and `out` wraps a valid
         // struct (its invariant).
         to_result(unsafe { b::__ethtool_get_link_ksettings(self.as_raw(), out.as_raw()) })
+    }
+}
+
+const IFF_SLAVE: u32 = b::net_device_flags_IFF_SLAVE;
+
+/// `dev->dev_addr` of the device at `p`.
+///
+/// # Safety
+///
+/// `p` is a valid device whose address nobody changes during the call (RTNL
+/// is held, or the device is not registered).
+unsafe fn dev_addr(p: *mut b::net_device) -> [u8; 6] {
+    // SAFETY: Valid, with `ETH_ALEN` bytes at `dev_addr` (the caller's
+    // Ethernet devices; any device has `MAX_ADDR_LEN` allocated).
+    let a = unsafe { core::slice::from_raw_parts((*p).dev_addr, 6) };
+    [a[0], a[1], a[2], a[3], a[4], a[5]]
+}
+
+/// Sets (`on`) or clears `IFF_SLAVE` in `dev->flags` and `IFF_NO_ADDRCONF`
+/// in `dev->priv_flags` of the device at `p`.
+///
+/// # Safety
+///
+/// `p` is a valid device and the caller holds RTNL, which serialises the
+/// writers of both fields.
+unsafe fn set_slave_marks(p: *mut b::net_device, on: bool) {
+    let set = |v: u64, bit: u64| if on { v | bit } else { v & !bit };
+    // SAFETY: `p` is valid and RTNL excludes other writers (the function's
+    // safety section); `flags` is read locklessly (`dev_get_flags()` under
+    // RCU), so the new value is one store, as `WRITE_ONCE()`.
+    unsafe {
+        let flags = ptr::addr_of_mut!((*p).flags);
+        flags.write_volatile(set(flags.read().into(), IFF_SLAVE.into()) as u32);
+    }
+    // SAFETY: As above for `priv_flags`, the active field of its union (the
+    // bitfield view of `priv_flags_fast`).
+    let pf = unsafe { &mut (*p).__bindgen_anon_1.__bindgen_anon_1 };
+    pf.set_priv_flags(set(pf.priv_flags() as u64, IFF_NO_ADDRCONF) as _);
+}
+
+/// A device inside `register_netdevice()` that is not registered: at
+/// `NETDEV_POST_INIT`, before its uevent and its first `RTM_NEWLINK`, or at
+/// `NETDEV_PRE_UNINIT` after its registration failed.
+///
+/// # Invariants
+///
+/// Wraps a valid `struct net_device` that is being registered under RTNL,
+/// valid while borrowed.
+#[repr(transparent)]
+pub(crate) struct Registering(Opaque<b::net_device>);
+
+impl Registering {
+    /// # Safety
+    ///
+    /// `p` is a valid `net_device` inside `register_netdevice()`, which holds
+    /// RTNL, for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(p: *const b::net_device) -> &'a Self {
+        // SAFETY: A transparent wrapper; validity from the caller.
+        unsafe { &*p.cast() }
+    }
+
+    fn as_raw(&self) -> *mut b::net_device {
+        self.0.get()
+    }
+
+    /// The hardware address (`dev->dev_addr`): the driver's, before
+    /// `perm_addr` is filled in from it.
+    pub(crate) fn dev_addr(&self, _: &Rtnl) -> [u8; 6] {
+        // SAFETY: Valid (type invariant) and RTNL is held.
+        unsafe { dev_addr(self.as_raw()) }
+    }
+
+    /// Whether this is an Ethernet device (`dev->type == ARPHRD_ETHER`).
+    pub(crate) fn is_ether(&self) -> bool {
+        // SAFETY: Valid (type invariant); set by the driver before registering.
+        u32::from(unsafe { (*self.as_raw()).type_ }) == b::ARPHRD_ETHER
+    }
+
+    /// Whether it is in `other`'s network namespace.
+    pub(crate) fn same_netns(&self, _: &Rtnl, other: &NetDev) -> bool {
+        // SAFETY: Both devices are valid; namespaces change only under RTNL,
+        // which the caller holds.
+        unsafe { b::nf_dev_net(self.as_raw()) == b::nf_dev_net(other.as_raw()) }
+    }
+
+    /// See [`NetDev::set_slave_marks`].
+    pub(crate) fn set_slave_marks(&self, _: &Rtnl, on: bool) {
+        // SAFETY: Valid (type invariant) and RTNL is held.
+        unsafe { set_slave_marks(self.as_raw(), on) };
     }
 }
 

@@ -126,9 +126,10 @@ static int check_set(const char *val, const struct kernel_param *kp)
 	if (handler)
 		snprintf(rx, sizeof(rx), "%ps", handler);
 	scnprintf(dbg_report, sizeof(dbg_report),
-		  "%s type=%u perm=%pM master=%s upper=%d rx_handler=%s failover_slave=%d netns=%u",
+		  "%s type=%u perm=%pM master=%s upper=%d rx_handler=%s failover_slave=%d slave=%d no_addrconf=%d netns=%u",
 		  dev->name, dev->type, dev->perm_addr, master ? master->name : "-",
 		  netdev_has_any_upper_dev(dev), rx, netif_is_failover_slave(dev),
+		  !!(dev->flags & IFF_SLAVE), !!(dev->priv_flags & IFF_NO_ADDRCONF),
 		  net->ns.inum);
 	rtnl_unlock();
 	pr_info("nf_debugtest: %s\n", dbg_report);

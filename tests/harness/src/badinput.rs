@@ -66,11 +66,14 @@ fn inspect(t: &mut T, dev: &str, ns: Option<&str>) -> Res<BTreeMap<String, Strin
     Ok(m)
 }
 
-/// Nothing of a failover is left on `dev`: no upper device, no rx handler, no failover flag.
+/// Nothing of a failover is left on `dev`: no upper device, no rx handler, no
+/// failover flag, no slave marks (`IFF_SLAVE`, `IFF_NO_ADDRCONF`).
 fn standalone(t: &mut T, dev: &str, ns: Option<&str>) -> Res<BTreeMap<String, String>> {
     let i = inspect(t, dev, ns)?;
-    let clean =
-        i["master"] == "-" && i["upper"] == "0" && i["rx_handler"] == "-" && i["failover_slave"] == "0";
+    let clean = i["master"] == "-"
+        && i["upper"] == "0"
+        && i["rx_handler"] == "-"
+        && ["failover_slave", "slave", "no_addrconf"].iter().all(|k| i.get(*k).is_some_and(|v| v == "0"));
     ensure!(clean, "{dev} is half-registered: {}", i["raw"]);
     Ok(i)
 }

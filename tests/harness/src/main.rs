@@ -26,6 +26,7 @@ mod twonetdev;
 mod udp;
 mod util;
 mod vm;
+mod watch;
 
 use report::{Outcome, Status};
 use scenarios::{Scenario, T};
@@ -444,8 +445,13 @@ fn run_all(o: &Opts) -> Res<bool> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--guest-udp") {
-        return match udp::run(&args[1..]) {
+    let guest_mode = match args.first().map(String::as_str) {
+        Some("--guest-udp") => Some(udp::run as fn(&[String]) -> Result<(), String>),
+        Some("--guest-watch") => Some(watch::run as fn(&[String]) -> Result<(), String>),
+        _ => None,
+    };
+    if let Some(run) = guest_mode {
+        return match run(&args[1..]) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("nf-harness: {e}");

@@ -9,6 +9,7 @@ use crate::scenarios::{Scenario, BOOT_TIMEOUT, T};
 use crate::traffic::{Flow, Totals, INTERVAL_MS};
 use crate::util::{poll, progress, Context, Res};
 use crate::vm::{mac, Primary, Spec, Vm};
+use crate::watch::{Seen, Watch};
 use crate::{bail, ensure};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -281,15 +282,51 @@ fn standby_then_primary(t: &mut T) -> Res<()> {
     let mut f = flow(t, "f", 0, false)?;
     steady(t, &f, &r, false, 0, "standby only")?;
     let to = Some(t.vm.path(true, 0));
+    let w = Watch::start(t.g())?;
     transition(t, &mut f, "plug", to, plug_action(0))?;
+    let seen = w.stop(t.g())?;
     let r = t.roles.clone();
+    first_sight(t, &seen, r.primary()?, true)?;
     steady(t, &f, &r, true, 0, "after plug")?;
     t.vm.wait_console(&format!("failover primary slave:{} registered", r.primary()?), LINK_TIMEOUT)?;
     let tot = finish(t, f, "")?;
     bounded(t, &tot, "plug", false, true)
 }
 
+/// How userspace first saw the primary `name` (watch.rs). On ours it is a
+/// slave (`IFF_SLAVE`) in the first `RTM_NEWLINK` that names its master and,
+/// when its master existed before it (`master_first`), from its first uevent
+/// on. C never sets `IFF_SLAVE`: its view is recorded.
+fn first_sight(t: &mut T, seen: &[Seen], name: &str, master_first: bool) -> Res<()> {
+    let first = |uevent: bool, with_master: bool| {
+        let s = seen.iter().find(|s| s.uevent == uevent && s.name == name && (!with_master || s.master != 0));
+        s.cloned()
+            .ok_or_else(|| crate::util::Error(format!("the watcher saw no such event of {name}: {seen:?}")))
+    };
+    let (ue, nl, nlm) = (first(true, false)?, first(false, false)?, first(false, true)?);
+    let slave = |s: &Seen| s.flags & crate::net::IFF_SLAVE != 0;
+    let order = if master_first { "master first" } else { "VF first" };
+    t.observe(
+        &format!("the VF's first uevent ({order})"),
+        format!("IFF_SLAVE {}, sysfs master link {}", slave(&ue), ue.master != 0),
+    );
+    t.observe(
+        &format!("the VF's first RTM_NEWLINK ({order})"),
+        format!("IFF_SLAVE {}, IFLA_MASTER {}", slave(&nl), nl.master != 0),
+    );
+    if t.stack.is_c() {
+        return Ok(());
+    }
+    ensure!(slave(&nlm), "{name}: the first RTM_NEWLINK with a master has no IFF_SLAVE: {nlm:?}");
+    if master_first {
+        ensure!(slave(&ue), "{name}: no IFF_SLAVE at its first uevent: {ue:?}");
+        ensure!(slave(&nl) && nl.master != 0, "{name}: its first RTM_NEWLINK is not a slave's: {nl:?}");
+    }
+    Ok(())
+}
+
 fn primary_first(t: &mut T) -> Res<()> {
+    let w = Watch::start(t.g())?;
     t.ok(&format!("insmod {MODULE_DIR}/e1000e.ko"))?;
     let want = mac(0);
     let pr = poll(LINK_TIMEOUT, Duration::from_millis(300), || {
@@ -311,6 +348,8 @@ fn primary_first(t: &mut T) -> Res<()> {
     let s = at(format!("failover standby slave:{} registered", r.standby()?))?;
     ensure!(p < s, "the existing primary was enslaved after the standby: not the existing-slave scan");
     t.observe("the existing primary", "enslaved by the scan, before the standby".into());
+    let seen = w.stop(t.g())?;
+    first_sight(t, &seen, &pr.name, false)?;
     let r = addr(t, 0)?;
     let mut f = flow(t, "f", 0, true)?;
     steady(t, &f, &r, true, 0, "existing primary")?;
