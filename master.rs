@@ -2,16 +2,18 @@
 
 //! The failover master netdev (the `net_device_ops` and `ethtool_ops` of
 //! drivers/net/net_failover.c): it transmits on the primary whenever it is
-//! running with carrier, else on the standby, and counts what both did.
+//! running with carrier, else on the standby, and counts what both did, per
+//! role, and the switches of its TX path (`ethtool -S`).
 
 #![forbid(unsafe_code)]
 
 use crate::netdev::{
-    eopnotsupp, netdev_err, rcu_read, AddrLock, Counters, LinkKsettings, Master, MasterOps, NetDev,
-    Rcu, ReadSide, Rtnl, SkBuff, SkBuffRef, Slot, TxResult, Vtables, NSTATS,
+    counter::*, eopnotsupp, net_ratelimit, netdev_err, netdev_info, rcu_read, AddrLock, Counters,
+    LinkKsettings, Master, MasterOps, NetDev, Rcu, ReadSide, Rtnl, SkBuff, SkBuffRef, Slot,
+    StatNames, TxResult, Vtables, NSTATS,
 };
 use crate::policy::{self, fold_queue, tx_path, Link, Role, Stats};
-use kernel::{prelude::*, sync::SpinLock};
+use kernel::{prelude::*, sync::SpinLock, time::Ktime};
 
 /// The failover master type.
 pub(crate) struct NetFailover;
@@ -23,7 +25,8 @@ pub(crate) struct NetFailoverInfo {
     pub(crate) primary: Slot,
     /// The standby (paravirtual device), if enslaved.
     pub(crate) standby: Slot,
-    /// The master's counters and each slave's last reading.
+    /// The master's counters per role, each slave's last reading, and the
+    /// TX path as last recorded under RTNL.
     #[pin]
     pub(crate) stats: SpinLock<Stats<NSTATS>>,
 }
@@ -82,11 +85,63 @@ pub(crate) fn wake(dev: &Master<NetFailover>) {
     dev.tx_wake_all_queues();
 }
 
+/// Counts and logs what an event changed of the TX path and of the primary's
+/// carrier (whether it runs with carrier; logged on `link_event`s only):
+/// called under RTNL after each event that can change them (a slave's
+/// registration, unregistration and link change, open and stop).
+pub(crate) fn path_events(dev: &Master<NetFailover>, r: &Rtnl, link_event: bool) {
+    let nfo = dev.data();
+    let (p, s) = (nfo.primary.get(r), nfo.standby.get(r));
+    let path = tx_path(p.map(link), s.map(link));
+    let carrier = p.is_some_and(|p| link(p).xmit_ready());
+    let (switched, changed) = nfo.stats.lock().record(path, carrier, now_ms());
+    if let Some(p) = p.filter(|_| changed && link_event) {
+        let state = if carrier { "on" } else { "off" };
+        netdev_info!(dev, "failover primary slave:{} carrier {state}", p.name(r));
+    }
+    let on = path
+        .zip(nfo.tx_slave(r))
+        .map(|(role, s)| (role.name(), s.name(r)));
+    if switched && net_ratelimit() {
+        match on {
+            Some((role, name)) => netdev_info!(dev, "failover: transmitting on {role} {name}"),
+            None => netdev_info!(dev, "failover: no slave can transmit"),
+        }
+    }
+}
+
+/// The monotonic clock, in ms.
+fn now_ms() -> u64 {
+    Ktime::ktime_get().to_ms() as u64
+}
+
+/// The counters per role in `ethtool -S`, in the order of their names.
+const ROLE_STATS: [usize; 6] = [
+    TX_PACKETS, TX_BYTES, TX_DROPPED, RX_PACKETS, RX_BYTES, RX_DROPPED,
+];
+
 #[vtable]
 impl MasterOps for NetFailover {
     type Priv = NetFailoverInfo;
     const DRIVER: &'static CStr = kernel::c_str!("net_failover");
     const VERSION: &'static CStr = kernel::c_str!("0.1");
+    const STATS: StatNames = StatNames::new(&[
+        c"primary_tx_packets",
+        c"primary_tx_bytes",
+        c"primary_tx_dropped",
+        c"primary_rx_packets",
+        c"primary_rx_bytes",
+        c"primary_rx_dropped",
+        c"standby_tx_packets",
+        c"standby_tx_bytes",
+        c"standby_tx_dropped",
+        c"standby_rx_packets",
+        c"standby_rx_bytes",
+        c"standby_rx_dropped",
+        c"active_slave",
+        c"tx_path_switches",
+        c"tx_path_switch_ms_ago",
+    ]);
 
     fn vtables() -> &'static Vtables<Self> {
         static VTABLES: Vtables<NetFailover> = Vtables::new();
@@ -101,12 +156,14 @@ impl MasterOps for NetFailover {
         } else if nfo.tx_slave(r).is_some() {
             wake(dev);
         }
+        path_events(dev, r, false);
         opened
     }
 
     fn stop(dev: &Master<Self>, r: &Rtnl) -> Result {
         dev.tx_disable();
         dev.data().slaves(r).for_each(|s| s.close(r));
+        path_events(dev, r, false);
         Ok(())
     }
 
@@ -144,7 +201,16 @@ impl MasterOps for NetFailover {
                 }
             }
         });
-        *stats.total()
+        stats.total()
+    }
+
+    fn get_ethtool_stats(dev: &Master<Self>, data: &mut [u64]) {
+        // Folds in what the slaves counted since the last read.
+        let _ = Self::get_stats64(dev);
+        let (stats, now) = (dev.data().stats.lock(), now_ms());
+        for (d, v) in data.iter_mut().zip(stats.ethtool(&ROLE_STATS, now)) {
+            *d = v;
+        }
     }
 
     fn change_mtu(dev: &Master<Self>, r: &Rtnl, mtu: u32) -> Result {

@@ -170,23 +170,34 @@ pub fn fold<const N: usize>(acc: &mut [u64; N], new: &[u64; N], old: &[u64; N]) 
     }
 }
 
-/// Accumulated counters of the master.
+/// Accumulated counters of the master, per role, and its TX path.
 ///
 /// # Invariants
 ///
-/// `total` only grows: it is the sum of each slave's increments since it
-/// joined; `snap[role]` is the last value read from the slave in that role.
+/// `role[r]` only grows: the sum of the increments of each slave enslaved in
+/// role `r` since it joined; `snap[r]` is the last value read from the slave
+/// in role `r`. `path` is the TX path and `carrier` whether the primary
+/// ran with carrier, as last recorded; `switches` counts the changes of
+/// `path`, the last at `at_ms`.
 #[derive(Clone, Copy)]
 pub struct Stats<const N: usize> {
-    total: [u64; N],
+    role: [[u64; N]; 2],
     snap: [[u64; N]; 2],
+    path: Option<Role>,
+    carrier: bool,
+    switches: u64,
+    at_ms: u64,
 }
 
 impl<const N: usize> Default for Stats<N> {
     fn default() -> Self {
         Self {
-            total: [0; N],
+            role: [[0; N]; 2],
             snap: [[0; N]; 2],
+            path: None,
+            carrier: false,
+            switches: 0,
+            at_ms: 0,
         }
     }
 }
@@ -198,20 +209,44 @@ impl<const N: usize> Stats<N> {
         self.snap[role.index()] = *now;
     }
 
-    /// Folds what the slave in `role` counted since the last read.
+    /// Folds what the slave in `role` counted since the last read into the
+    /// role's counters.
     ///
     /// Called on every read and once more when the slave leaves, so that its
     /// last increments stay in the total (the C driver loses the whole history
     /// there, because it re-reads the master through `dev_get_stats()`, which
     /// zeroes its own storage first).
     pub fn update(&mut self, role: Role, now: &[u64; N]) {
-        fold(&mut self.total, now, &self.snap[role.index()]);
+        fold(&mut self.role[role.index()], now, &self.snap[role.index()]);
         self.snap[role.index()] = *now;
     }
 
-    /// The master's counters.
-    pub fn total(&self) -> &[u64; N] {
-        &self.total
+    /// The master's counters: the sum of both roles' (wrapping, as each is).
+    pub fn total(&self) -> [u64; N] {
+        core::array::from_fn(|i| self.role[0][i].wrapping_add(self.role[1][i]))
+    }
+
+    /// Records the TX path and whether a primary runs with carrier (false
+    /// without one) at `now_ms` (a monotonic clock, in ms). Returns whether the path
+    /// switched and whether the carrier changed.
+    pub fn record(&mut self, path: Option<Role>, carrier: bool, now_ms: u64) -> (bool, bool) {
+        let switched = path != self.path;
+        if switched {
+            (self.path, self.switches, self.at_ms) = (path, self.switches.wrapping_add(1), now_ms);
+        }
+        let carrier_changed = core::mem::replace(&mut self.carrier, carrier) != carrier;
+        (switched, carrier_changed)
+    }
+
+    /// The `ethtool -S` values at `now_ms`: the counters at `idx` of the
+    /// primary role, then of the standby role; the active slave (0 none, 1
+    /// the primary, 2 the standby); the switches of the TX path; the ms since
+    /// the last switch (0 before the first, at least 1 after it).
+    pub fn ethtool<'a>(&'a self, idx: &'a [usize], now_ms: u64) -> impl Iterator<Item = u64> + 'a {
+        let age = now_ms.saturating_sub(self.at_ms).max(1) * u64::from(self.switches > 0);
+        let active = self.path.map_or(0, |r| r.index() as u64 + 1);
+        let of = move |r: usize| idx.iter().map(move |&i| self.role[r][i]);
+        of(0).chain(of(1)).chain([active, self.switches, age])
     }
 }
 

@@ -11,7 +11,7 @@
 
 use crate::{
     failover_core::{self, Failover},
-    master::{link, wake, NetFailover, NetFailoverInfo},
+    master::{link, path_events, wake, NetFailover, NetFailoverInfo},
     netdev::{
         dev_err, features as f, netdev_err, netdev_info, FailoverOps, Master, NetDev, NewMaster,
         PrivFlags, RegisteredOps, Registration, Rtnl, RxHandler, Slot, Unregistered,
@@ -213,6 +213,7 @@ impl FailoverOps for StandbyModel {
         compute_features(r, m);
         slave.notify_join(r);
         netdev_info!(m, "failover {} slave:{name} registered", role.name());
+        path_events(m, r, false);
         Ok(())
     }
 
@@ -236,6 +237,7 @@ impl FailoverOps for StandbyModel {
         drop(old);
         compute_features(r, m);
         netdev_info!(m, "failover {} slave:{name} unregistered", role.name());
+        path_events(m, r, false);
         Ok(())
     }
 
@@ -253,6 +255,7 @@ impl FailoverOps for StandbyModel {
             m.carrier_off();
         }
         lower_state_changed(r, nfo, slave, role);
+        path_events(m, r, true);
     }
 
     fn slave_name_change(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {
