@@ -5,7 +5,9 @@
 #   - nothing in netdev/ names the driver (only `crate::netdev` paths);
 #   - driver code names no `bindings::` (the crate root's shims aside);
 #   - no "SAFETY: See above", and every `unsafe` block has a SAFETY comment;
-#   - driver code lines (neither blank nor comment) at most the C driver's 875.
+#   - driver code lines (neither blank nor comment) at most the C driver's 875,
+#     plus the 62 that the ethtool -S per-path counters and TX path switch
+#     accounting take (issue 11; C's master has no ethtool stats).
 # Prints one PASS/FAIL line per check and ends with "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -40,6 +42,8 @@ code_lines() { grep -cvE '^\s*($|//)' "$@" | awk -F: '{ s += $NF } END { print s
 total=$(code_lines "$root" "${drivers[@]}")
 echo "driver code lines: $total ($(for f in "$root" "${drivers[@]}"; do printf '%s %s, ' "$f" "$(code_lines "$f")"; done | sed 's/, $//'))"
 echo "netdev code lines: $(code_lines netdev.rs netdev/*.rs), nf_helpers.c: $(grep -cvE '^\s*($|//|/?\*)' nf_helpers.c)"
-check "driver code at most the C driver's 875 lines" "$([ "$total" -le 875 ] || echo "$total lines")"
+extra=62 # ethtool -S counters and switch accounting, which the C driver lacks
+check "driver code at most the C driver's 875 lines + $extra for ethtool -S" \
+	"$([ "$total" -le $((875 + extra)) ] || echo "$total lines")"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
