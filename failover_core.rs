@@ -14,10 +14,14 @@
 #![forbid(unsafe_code)]
 
 use crate::netdev::{
-    netdev_err, netdev_info, rtnl_lock, FailoverOps, InitEvent, NetDev, NetDevRef, NetdevEvent,
-    NetdevNotifier, ReadSide, RegisteredOps, Registering, Rtnl, RtnlVec, Slot,
+    netdev_err, netdev_info, rtnl_lock, FailoverOps, NetDev, NetDevRef, NetdevEvent,
+    NetdevNotifier, ReadSide, RegisteredOps, Rtnl, RtnlVec, Slot,
 };
 use kernel::{prelude::*, sync::Arc};
+
+// Slaves marked before userspace sees them (which the C core does not do).
+#[path = "slave_marks.rs"]
+mod slave_marks;
 
 /// A registered failover master (`struct failover`).
 pub(crate) struct Failover {
@@ -36,7 +40,10 @@ pub(crate) struct Core {
 impl Core {
     /// Starts watching netdevice events (module init).
     pub(crate) fn new() -> Result<Self> {
-        let _notifier = KBox::pin_init(NetdevNotifier::register(event, init_event), GFP_KERNEL)?;
+        let _notifier = KBox::pin_init(
+            NetdevNotifier::register(event, slave_marks::init_event),
+            GFP_KERNEL,
+        )?;
         Ok(Self { _notifier })
     }
 }
@@ -138,7 +145,7 @@ pub(crate) fn owner(r: &Rtnl, slave: &NetDev) -> Option<Arc<Failover>> {
 fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> Result<bool> {
     Ok(match ev {
         _ if dev.is_failover(r) => false,
-        NetdevEvent::Register => slave_register(r, dev) || unmark(r, dev),
+        NetdevEvent::Register => slave_register(r, dev) || slave_marks::unmark(r, dev),
         NetdevEvent::Unregister => slave_unregister(r, dev),
         NetdevEvent::LinkChange => slave_changed(r, dev, false),
         NetdevEvent::ChangeName => slave_changed(r, dev, true),
@@ -150,40 +157,9 @@ fn event(r: &Rtnl, ev: NetdevEvent, dev: &NetDev) -> Result<bool> {
     })
 }
 
-/// Whether a master with permanent MAC `addr` is registered and `ns` holds
-/// of it (the namespace check).
-fn claimed(r: &Rtnl, addr: [u8; 6], ns: impl Fn(&NetDev) -> bool) -> bool {
-    let ours = |m: &NetDev| m.perm_addr(r) == addr && ns(m);
-    find(r, |fo| fo.master(r).is_some_and(ours)).is_some()
-}
-
-/// A device about to be registered with a master's MAC in the master's
-/// namespace is marked a slave (`IFF_SLAVE`, `IFF_NO_ADDRCONF`) before its
-/// uevent and its first `RTM_NEWLINK`, as hv_netvsc marks its VF, so that
-/// no userspace tool takes it for a NIC of its own; it is enslaved at
-/// `NETDEV_REGISTER`, which clears the marks again if it refuses it, as
-/// does a registration that fails in between. The match is on `dev_addr`:
-/// `perm_addr` is filled in from it later.
-fn init_event(r: &Rtnl, ev: InitEvent, dev: &Registering) {
-    if dev.is_ether() && claimed(r, dev.dev_addr(r), |m| dev.same_netns(r, m)) {
-        dev.set_slave_marks(r, ev == InitEvent::PostInit);
-    }
-}
-
-/// A device refused at `NETDEV_REGISTER` is not a slave after all: its
-/// marks are cleared (see `init_event`). Returns false.
-fn unmark(r: &Rtnl, dev: &NetDev) -> bool {
-    if claimed(r, dev.dev_addr(r), |m| dev.same_netns(r, m)) {
-        dev.set_slave_marks(r, false);
-    }
-    false
-}
-
 fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
-    let Some(fo) = lookup(r, slave) else {
-        return false;
-    };
-    let Some((master, ops)) = fo.get(r) else {
+    let fo = lookup(r, slave);
+    let Some((master, ops)) = fo.as_ref().and_then(|fo| fo.get(r)) else {
         return false;
     };
     if ops.slave_pre_register(r, slave, &master).is_err() {
@@ -214,10 +190,8 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
 /// `failover_slave_unregister()`: releases `slave` from its master; returns
 /// whether the master's ops released it.
 pub(crate) fn slave_unregister(r: &Rtnl, slave: &NetDev) -> bool {
-    let Some(fo) = owner(r, slave) else {
-        return false;
-    };
-    let Some((master, ops)) = fo.get(r) else {
+    let fo = owner(r, slave);
+    let Some((master, ops)) = fo.as_ref().and_then(|fo| fo.get(r)) else {
         return false;
     };
     release(r, slave, &master, ops, false)
@@ -244,10 +218,12 @@ fn detach(r: &Rtnl, slave: &NetDev, master: &NetDev) {
 
 /// Link and name changes reach the ops only while the master is running.
 fn slave_changed(r: &Rtnl, slave: &NetDev, renamed: bool) -> bool {
-    let Some(fo) = owner(r, slave) else {
-        return false;
-    };
-    let Some((master, ops)) = fo.get(r).filter(|(m, _)| m.is_running()) else {
+    let fo = owner(r, slave);
+    let running = fo
+        .as_ref()
+        .and_then(|fo| fo.get(r))
+        .filter(|(m, _)| m.is_running());
+    let Some((master, ops)) = running else {
         return false;
     };
     if renamed {

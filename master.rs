@@ -2,14 +2,16 @@
 
 //! The failover master netdev (the `net_device_ops` and `ethtool_ops` of
 //! drivers/net/net_failover.c): it transmits on the primary whenever it is
-//! running with carrier, else on the standby, and counts what both did.
+//! running with carrier, else on the standby, and counts what both did, per
+//! role, and the switches of its TX path (`ethtool -S`).
 
 #![forbid(unsafe_code)]
 
 use crate::netdev::{
     eopnotsupp, netdev_err, rcu_read, AddrLock, Counters, LinkKsettings, Master, MasterOps, NetDev,
-    Rcu, ReadSide, Rtnl, SkBuff, SkBuffRef, Slot, TxResult, Vtables, NSTATS,
+    Rcu, ReadSide, Rtnl, SkBuff, SkBuffRef, Slot, StatNames, TxResult, Vtables, NSTATS,
 };
+use crate::path_stats::{self, path_events};
 use crate::policy::{self, fold_queue, tx_path, Link, Role, Stats};
 use kernel::{prelude::*, sync::SpinLock};
 
@@ -23,7 +25,8 @@ pub(crate) struct NetFailoverInfo {
     pub(crate) primary: Slot,
     /// The standby (paravirtual device), if enslaved.
     pub(crate) standby: Slot,
-    /// The master's counters and each slave's last reading.
+    /// The master's counters per role, each slave's last reading, and the
+    /// TX path as last recorded under RTNL.
     #[pin]
     pub(crate) stats: SpinLock<Stats<NSTATS>>,
 }
@@ -87,6 +90,7 @@ impl MasterOps for NetFailover {
     type Priv = NetFailoverInfo;
     const DRIVER: &'static CStr = kernel::c_str!("net_failover");
     const VERSION: &'static CStr = kernel::c_str!("0.1");
+    const STATS: StatNames = path_stats::NAMES;
 
     fn vtables() -> &'static Vtables<Self> {
         static VTABLES: Vtables<NetFailover> = Vtables::new();
@@ -101,12 +105,14 @@ impl MasterOps for NetFailover {
         } else if nfo.tx_slave(r).is_some() {
             wake(dev);
         }
+        path_events(dev, r, false);
         opened
     }
 
     fn stop(dev: &Master<Self>, r: &Rtnl) -> Result {
         dev.tx_disable();
         dev.data().slaves(r).for_each(|s| s.close(r));
+        path_events(dev, r, false);
         Ok(())
     }
 
@@ -144,7 +150,11 @@ impl MasterOps for NetFailover {
                 }
             }
         });
-        *stats.total()
+        stats.total()
+    }
+
+    fn get_ethtool_stats(dev: &Master<Self>, data: &mut [u64]) {
+        path_stats::get_ethtool_stats(dev, data)
     }
 
     fn change_mtu(dev: &Master<Self>, r: &Rtnl, mtu: u32) -> Result {
@@ -165,10 +175,9 @@ impl MasterOps for NetFailover {
     }
 
     fn set_rx_mode(dev: &Master<Self>, lock: &AddrLock<'_>, rcu: &Rcu) {
-        for s in dev.data().slaves(rcu) {
-            let _ = s.uc_sync_multiple(lock);
-            let _ = s.mc_sync_multiple(lock);
-        }
+        dev.data()
+            .slaves(rcu)
+            .for_each(|s| s.addrs_sync_multiple(lock));
     }
 
     fn vlan_rx_add_vid(dev: &Master<Self>, r: &Rtnl, proto: u16, vid: u16) -> Result {

@@ -29,6 +29,7 @@ mod failover_core;
 mod master;
 mod netdev;
 mod netvsc_glue;
+mod path_stats;
 pub mod policy;
 mod virtio_standby;
 

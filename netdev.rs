@@ -15,7 +15,8 @@
 //!   address-lock proof;
 //! - [`slot`]: an RCU-published reference to a device;
 //! - [`skbuff`]: `struct sk_buff` as owned by `ndo_start_xmit` or borrowed;
-//! - [`ethtool`]: the ethtool structures the ops fill;
+//! - [`ethtool`]: the ethtool structures the ops fill, and the names of a
+//!   master's `ethtool -S` counters;
 //! - [`ops`]: the `#[vtable]` [`MasterOps`] trait, its C tables and
 //!   callbacks, and the rx handler, with the master references installed
 //!   handlers keep;
@@ -24,7 +25,7 @@
 //! - [`notifier`]: the netdevice notifier;
 //! - [`failover`]: `include/net/failover.h`: [`FailoverOps`] and a C
 //!   driver's `struct failover_ops`;
-//! - [`print`]: `netdev_err!` and `netdev_info!`.
+//! - [`print`]: `netdev_err!`, `netdev_info!` and `net_ratelimit()`.
 //!
 //! # What the types here do not catch
 //!
@@ -72,11 +73,11 @@ pub(crate) mod skbuff;
 pub(crate) mod slot;
 
 pub(crate) use device::{AddrLock, NetDev, NetDevRef, Registering, Unregistered};
-pub(crate) use ethtool::LinkKsettings;
+pub(crate) use ethtool::{LinkKsettings, StatNames};
 pub(crate) use failover::{FailoverOps, RegisteredOps};
 pub(crate) use notifier::{InitEvent, NetdevEvent, NetdevNotifier};
-pub(crate) use ops::{Counters, MasterOps, RxHandler, Vtables, NSTATS};
-pub(crate) use print::{dev_err, netdev_err, netdev_info};
+pub(crate) use ops::{counter, Counters, MasterOps, RxHandler, Vtables, NSTATS};
+pub(crate) use print::{dev_err, net_ratelimit, netdev_err, netdev_info};
 pub(crate) use rcu::{rcu_read, Rcu, ReadSide};
 pub(crate) use registration::{Master, NewMaster, PrivFlags, Registration};
 pub(crate) use rtnl::{rtnl_lock, with_callers_rtnl, Rtnl, RtnlVec};

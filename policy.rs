@@ -170,23 +170,26 @@ pub fn fold<const N: usize>(acc: &mut [u64; N], new: &[u64; N], old: &[u64; N]) 
     }
 }
 
-/// Accumulated counters of the master.
+/// Accumulated counters of the master, per role, and its TX path.
 ///
 /// # Invariants
 ///
-/// `total` only grows: it is the sum of each slave's increments since it
-/// joined; `snap[role]` is the last value read from the slave in that role.
+/// `role[r]` only grows: the sum of the increments of each slave enslaved in
+/// role `r` since it joined; `snap[r]` is the last value read from the slave
+/// in role `r`.
 #[derive(Clone, Copy)]
 pub struct Stats<const N: usize> {
-    total: [u64; N],
+    role: [[u64; N]; 2],
     snap: [[u64; N]; 2],
+    log: PathLog,
 }
 
 impl<const N: usize> Default for Stats<N> {
     fn default() -> Self {
         Self {
-            total: [0; N],
+            role: [[0; N]; 2],
             snap: [[0; N]; 2],
+            log: PathLog::default(),
         }
     }
 }
@@ -198,22 +201,28 @@ impl<const N: usize> Stats<N> {
         self.snap[role.index()] = *now;
     }
 
-    /// Folds what the slave in `role` counted since the last read.
+    /// Folds what the slave in `role` counted since the last read into the
+    /// role's counters.
     ///
     /// Called on every read and once more when the slave leaves, so that its
     /// last increments stay in the total (the C driver loses the whole history
     /// there, because it re-reads the master through `dev_get_stats()`, which
     /// zeroes its own storage first).
     pub fn update(&mut self, role: Role, now: &[u64; N]) {
-        fold(&mut self.total, now, &self.snap[role.index()]);
+        fold(&mut self.role[role.index()], now, &self.snap[role.index()]);
         self.snap[role.index()] = *now;
     }
 
-    /// The master's counters.
-    pub fn total(&self) -> &[u64; N] {
-        &self.total
+    /// The master's counters: the sum of both roles' (wrapping, as each is).
+    pub fn total(&self) -> [u64; N] {
+        core::array::from_fn(|i| self.role[0][i].wrapping_add(self.role[1][i]))
     }
 }
+
+// The TX path's log and `ethtool -S` (which the C driver lacks).
+#[path = "path_log.rs"]
+mod path_log;
+use path_log::PathLog;
 
 /// `netdev_features_t` bits used by the feature computation (netdev_features.h).
 pub mod features {

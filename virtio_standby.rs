@@ -16,6 +16,7 @@ use crate::{
         dev_err, features as f, netdev_err, netdev_info, FailoverOps, Master, NetDev, NewMaster,
         PrivFlags, RegisteredOps, Registration, Rtnl, RxHandler, Slot, Unregistered,
     },
+    path_stats::path_events,
     policy::{
         self, classify, features as pf, master_features, mtu_range, Candidate, Refusal, Role,
     },
@@ -177,9 +178,7 @@ impl FailoverOps for StandbyModel {
         slave.set_mtu(r, mtu).inspect_err(|_| {
             netdev_err!(m, "unable to change mtu of {name} to {mtu} register failed");
         })?;
-        let undo_mtu = || {
-            let _ = slave.set_mtu(r, orig_mtu);
-        };
+        let undo_mtu = || _ = slave.set_mtu(r, orig_mtu);
         if m.is_running() {
             // -EBUSY: enslaved closed, opened again on its next rename.
             if let Err(e) = slave
@@ -191,28 +190,23 @@ impl FailoverOps for StandbyModel {
                 return Err(e);
             }
         }
-        {
-            let lock = m.addr_lock_bh();
-            let _ = slave.uc_sync_multiple(&lock);
-            let _ = slave.mc_sync_multiple(&lock);
-        }
+        slave.addrs_sync_multiple(&m.addr_lock_bh());
         if let Err(e) = slave.vlan_vids_add_by_dev(r, m) {
             let err = e.to_errno();
             netdev_err!(m, "Failed to add vlan ids to device {name} err:{err}");
-            slave.uc_unsync(r, m);
-            slave.mc_unsync(r, m);
+            slave.addrs_unsync(r, m);
             slave.close(r);
             undo_mtu();
             return Err(e);
         }
-        let now = slave.get_stats();
-        nfo.stats.lock().join(role, &now);
+        nfo.stats.lock().join(role, &slave.get_stats());
         nfo.slot(role).replace(r, Some(slave.hold()));
         update_mtu_range(r, m);
         lower_state_changed(r, nfo, slave, role);
         compute_features(r, m);
         slave.notify_join(r);
         netdev_info!(m, "failover {} slave:{name} registered", role.name());
+        path_events(m, r, false);
         Ok(())
     }
 
@@ -225,17 +219,16 @@ impl FailoverOps for StandbyModel {
         let nfo = m.data();
         let (role, name) = (nfo.role_of(slave).ok_or(ENODEV)?, slave.name(r));
         slave.vlan_vids_del_by_dev(r, m);
-        slave.uc_unsync(r, m);
-        slave.mc_unsync(r, m);
+        slave.addrs_unsync(r, m);
         slave.close(r);
         // Keep what the slave counted up to now in the master's totals.
-        let now = slave.get_stats();
-        nfo.stats.lock().update(role, &now);
+        nfo.stats.lock().update(role, &slave.get_stats());
         let old = nfo.slot(role).replace(r, None);
         update_mtu_range(r, m);
         drop(old);
         compute_features(r, m);
         netdev_info!(m, "failover {} slave:{name} unregistered", role.name());
+        path_events(m, r, false);
         Ok(())
     }
 
@@ -253,6 +246,7 @@ impl FailoverOps for StandbyModel {
             m.carrier_off();
         }
         lower_state_changed(r, nfo, slave, role);
+        path_events(m, r, true);
     }
 
     fn slave_name_change(&self, r: &Rtnl, slave: &NetDev, dev: &NetDev) {

@@ -460,6 +460,20 @@ impl NetDev {
         to_result(unsafe { b::dev_mc_sync_multiple(self.as_raw(), from.dev.as_raw()) })
     }
 
+    /// `dev_uc_sync_multiple()` and `dev_mc_sync_multiple()` from the locked
+    /// device; an address that cannot be added (out of memory) is left out,
+    /// as the C driver leaves it.
+    pub(crate) fn addrs_sync_multiple(&self, from: &AddrLock<'_>) {
+        let _ = self.uc_sync_multiple(from);
+        let _ = self.mc_sync_multiple(from);
+    }
+
+    /// `dev_uc_unsync()` and `dev_mc_unsync()`.
+    pub(crate) fn addrs_unsync(&self, r: &Rtnl, from: &NetDev) {
+        self.uc_unsync(r, from);
+        self.mc_unsync(r, from);
+    }
+
     /// `dev_uc_unsync()`; takes `from`'s address lock itself.
     pub(crate) fn uc_unsync(&self, _: &Rtnl, from: &NetDev) {
         might_sleep();

@@ -7,7 +7,7 @@
 use super::{
     bindings as b,
     device::read_once,
-    ethtool::{fill_drvinfo, LinkKsettings},
+    ethtool::{fill_drvinfo, GString, LinkKsettings, StatNames},
     might_sleep,
     skbuff::skb_dev,
     AddrLock, Master, NetDev, NetDevRef, Rcu, Rtnl, RtnlVec, SkBuff, SkBuffRef, TxResult,
@@ -28,10 +28,28 @@ pub(crate) const NSTATS: usize = core::mem::size_of::<b::rtnl_link_stats64>() / 
 pub(crate) type Counters = [u64; NSTATS];
 const _: () = assert!(core::mem::size_of::<b::rtnl_link_stats64>() == NSTATS * 8);
 
+/// Indices in [`Counters`] of fields of `struct rtnl_link_stats64`.
+pub(crate) mod counter {
+    use super::b::rtnl_link_stats64 as S;
+    use core::mem::offset_of;
+    /// `tx_packets`.
+    pub(crate) const TX_PACKETS: usize = offset_of!(S, tx_packets) / 8;
+    /// `tx_bytes`.
+    pub(crate) const TX_BYTES: usize = offset_of!(S, tx_bytes) / 8;
+    /// `tx_dropped`.
+    pub(crate) const TX_DROPPED: usize = offset_of!(S, tx_dropped) / 8;
+    /// `rx_packets`.
+    pub(crate) const RX_PACKETS: usize = offset_of!(S, rx_packets) / 8;
+    /// `rx_bytes`.
+    pub(crate) const RX_BYTES: usize = offset_of!(S, rx_bytes) / 8;
+    /// `rx_dropped`.
+    pub(crate) const RX_DROPPED: usize = offset_of!(S, rx_dropped) / 8;
+}
+
 /// The operations of a master netdev of this type; each becomes the C
-/// callback of the same name (`ndo_*`, ethtool's `get_link_ksettings`), and
-/// those not implemented stay NULL, as C leaves them. The context of each is
-/// a proof parameter.
+/// callback of the same name (`ndo_*`, ethtool's `get_link_ksettings` and
+/// `get_ethtool_stats`), and those not implemented stay NULL, as C leaves
+/// them. The context of each is a proof parameter.
 #[vtable]
 pub(crate) trait MasterOps: Sized + 'static {
     /// Private data, in `netdev_priv()`.
@@ -40,6 +58,10 @@ pub(crate) trait MasterOps: Sized + 'static {
     const DRIVER: &'static CStr;
     /// The ethtool driver version.
     const VERSION: &'static CStr;
+
+    /// The names of the counters that [`Self::get_ethtool_stats`] fills:
+    /// ethtool's `get_sset_count` and `get_strings` for `ETH_SS_STATS`.
+    const STATS: StatNames = StatNames::new(&[]);
 
     /// The C tables of this type: a `static` holding [`Vtables::new()`].
     fn vtables() -> &'static Vtables<Self>;
@@ -89,6 +111,11 @@ pub(crate) trait MasterOps: Sized + 'static {
     }
     /// ethtool's `get_link_ksettings`.
     fn get_link_ksettings(_dev: &Master<Self>, _r: &Rtnl, _cmd: &mut LinkKsettings<'_>) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+    /// ethtool's `get_ethtool_stats`, in any context: one value per name of
+    /// [`Self::STATS`], in their order.
+    fn get_ethtool_stats(_dev: &Master<Self>, _data: &mut [u64]) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
     /// The rx handler on the slave `from`, in softirq: `true` passes the frame
@@ -146,6 +173,9 @@ impl<T: MasterOps> Vtables<T> {
         ethtool.get_drvinfo = Some(Adapter::<T>::get_drvinfo_callback);
         ethtool.get_link = Some(b::ethtool_op_get_link);
         ethtool.get_link_ksettings = op!(HAS_GET_LINK_KSETTINGS, get_link_ksettings_callback);
+        ethtool.get_sset_count = op!(HAS_GET_ETHTOOL_STATS, get_sset_count_callback);
+        ethtool.get_strings = op!(HAS_GET_ETHTOOL_STATS, get_strings_callback);
+        ethtool.get_ethtool_stats = op!(HAS_GET_ETHTOOL_STATS, get_ethtool_stats_callback);
         Self {
             ndo: Opaque::new(ndo),
             ethtool: Opaque::new(ethtool),
@@ -509,6 +539,60 @@ impl<T: MasterOps> Adapter<T> {
             T::get_link_ksettings(m, &r, &mut cmd)?;
             Ok(0)
         })
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the ethtool core, through `T`'s `ethtool_ops`.
+    unsafe extern "C" fn get_sset_count_callback(_dev: *mut b::net_device, sset: i32) -> i32 {
+        if sset == b::ethtool_stringset_ETH_SS_STATS as i32 {
+            // Fits (a `StatNames` invariant).
+            T::STATS.len() as i32
+        } else {
+            -(b::EOPNOTSUPP as i32)
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the ethtool core, through `T`'s `ethtool_ops`.
+    unsafe extern "C" fn get_strings_callback(_dev: *mut b::net_device, sset: u32, data: *mut u8) {
+        if sset != b::ethtool_stringset_ETH_SS_STATS || data.is_null() {
+            return;
+        }
+        // SAFETY: The ethtool core passes room for as many strings as
+        // `get_sset_count` returned for `sset` (`__ethtool_get_strings()`
+        // after `__ethtool_get_sset_count()`), which is `T::STATS.len()`, a
+        // constant, and only this callback uses it while it runs; a string
+        // is bytes, aligned as `u8`.
+        let out =
+            unsafe { core::slice::from_raw_parts_mut(data.cast::<GString>(), T::STATS.len()) };
+        T::STATS.write(out);
+    }
+
+    /// # Safety
+    ///
+    /// Only called by the ethtool core, through `T`'s `ethtool_ops`.
+    unsafe extern "C" fn get_ethtool_stats_callback(
+        dev: *mut b::net_device,
+        _stats: *mut b::ethtool_stats,
+        data: *mut u64,
+    ) {
+        if data.is_null() {
+            return;
+        }
+        // SAFETY: `dev` has `T`'s ops, so it is a `T` master; the ethtool
+        // core passes room for as many values as `get_sset_count` returned
+        // for `ETH_SS_STATS` (`ethtool_get_stats()`), which is
+        // `T::STATS.len()`, a constant, and only this callback uses it while
+        // it runs.
+        let (m, data) = unsafe {
+            (
+                Master::<T>::from_raw(dev),
+                core::slice::from_raw_parts_mut(data, T::STATS.len()),
+            )
+        };
+        T::get_ethtool_stats(m, data);
     }
 
     /// # Safety

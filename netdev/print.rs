@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `netdev_err()`, `netdev_info()` and `dev_err()` (`net/net_debug.h`,
-//! `linux/dev_printk.h`) with Rust formatting, printed through `%pA`.
+//! `linux/dev_printk.h`) with Rust formatting, printed through `%pA`, and
+//! `net_ratelimit()`.
 
 use super::{bindings as b, NetDev};
 use core::fmt;
@@ -53,6 +54,14 @@ pub(crate) fn dev_err_fmt(dev: &Device, args: fmt::Arguments<'_>) {
             ptr_of(&args),
         )
     };
+}
+
+/// `net_ratelimit()`: whether a rate-limited networking message may be
+/// printed now (the limit all `net_*_ratelimited()` messages share).
+pub(crate) fn net_ratelimit() -> bool {
+    // SAFETY: `net_ratelimit()` has no precondition and may be called in any
+    // context.
+    unsafe { b::net_ratelimit() != 0 }
 }
 
 fn ptr_of(args: &fmt::Arguments<'_>) -> *const core::ffi::c_void {

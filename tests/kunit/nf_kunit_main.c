@@ -36,6 +36,9 @@
 	X(stats_monotonic_over_a_long_scenario)				\
 	X(stats_32bit_wrap_through_update)				\
 	X(stats_64bit_counter_through_update)				\
+	X(stats_per_role_across_replugs)				\
+	X(stats_record_counts_tx_path_switches)				\
+	X(stats_record_reports_carrier_changes)				\
 	X(feature_bits_match_netdev_features_h)				\
 	X(increment_one_for_all_is_unioned)				\
 	X(increment_all_for_all_is_intersected)				\

@@ -56,6 +56,9 @@ macro_rules! for_each_case {
             stats_monotonic_over_a_long_scenario,
             stats_32bit_wrap_through_update,
             stats_64bit_counter_through_update,
+            stats_per_role_across_replugs,
+            stats_record_counts_tx_path_switches,
+            stats_record_reports_carrier_changes,
             feature_bits_match_netdev_features_h,
             increment_one_for_all_is_unioned,
             increment_all_for_all_is_intersected,
@@ -405,7 +408,7 @@ const RX: usize = 1;
 /// The master's counters start at zero.
 pub fn stats_start_at_zero() -> Outcome {
     let s = Stats::<4>::default();
-    check!(*s.total() == [0; 4]);
+    check!(s.total() == [0; 4]);
     Ok(())
 }
 
@@ -413,11 +416,11 @@ pub fn stats_start_at_zero() -> Outcome {
 pub fn stats_join_does_not_count_history() -> Outcome {
     let mut s = Stats::<2>::default();
     s.join(Role::Standby, &[1000, 2000]);
-    check!(*s.total() == [0, 0]);
+    check!(s.total() == [0, 0]);
     s.update(Role::Standby, &[1010, 2005]);
-    check!(*s.total() == [10, 5]);
+    check!(s.total() == [10, 5]);
     s.update(Role::Standby, &[1010, 2005]);
-    check!(*s.total() == [10, 5]);
+    check!(s.total() == [10, 5]);
     Ok(())
 }
 
@@ -429,39 +432,39 @@ pub fn stats_across_join_update_leave_rejoin() -> Outcome {
     let mut s = Stats::<2>::default();
     s.join(Role::Standby, &[0, 0]);
     s.update(Role::Standby, &[30, 40]);
-    check!(*s.total() == [30, 40]);
+    check!(s.total() == [30, 40]);
 
     s.join(Role::Primary, &[0, 0]);
     s.update(Role::Primary, &[5, 1]);
     s.update(Role::Standby, &[30, 41]);
-    check!(*s.total() == [35, 42]);
+    check!(s.total() == [35, 42]);
 
     // Last read of the primary as it leaves.
     s.update(Role::Primary, &[12, 3]);
     check!(s.total()[TX] == 42);
     check!(s.total()[RX] == 44);
-    let before = *s.total();
+    let before = s.total();
 
     // Only the standby is read while the primary is gone.
     s.update(Role::Standby, &[30, 41]);
-    check!(*s.total() == before);
+    check!(s.total() == before);
     s.update(Role::Standby, &[31, 45]);
-    check!(*s.total() == [43, 48]);
+    check!(s.total() == [43, 48]);
 
     // A new primary joins with counters that restart at 0.
     s.join(Role::Primary, &[0, 0]);
-    check!(*s.total() == [43, 48]);
+    check!(s.total() == [43, 48]);
     s.update(Role::Primary, &[0, 0]);
-    check!(*s.total() == [43, 48]);
+    check!(s.total() == [43, 48]);
     s.update(Role::Primary, &[7, 2]);
     s.update(Role::Standby, &[31, 45]);
-    check!(*s.total() == [50, 50]);
+    check!(s.total() == [50, 50]);
 
     // The standby leaves and comes back with counters from an earlier life.
     s.update(Role::Standby, &[32, 45]);
     s.join(Role::Standby, &[500, 600]);
     s.update(Role::Standby, &[501, 600]);
-    check!(*s.total() == [52, 50]);
+    check!(s.total() == [52, 50]);
     Ok(())
 }
 
@@ -471,9 +474,9 @@ pub fn stats_new_primary_with_lower_counters_without_join_never_decreases() -> O
     s.join(Role::Primary, &[0]);
     s.update(Role::Primary, &[42]);
     s.update(Role::Primary, &[30]);
-    check!(*s.total() == [42]);
+    check!(s.total() == [42]);
     s.update(Role::Primary, &[35]);
-    check!(*s.total() == [47]);
+    check!(s.total() == [47]);
     Ok(())
 }
 
@@ -496,7 +499,7 @@ pub fn stats_monotonic_over_a_long_scenario() -> Outcome {
     for _ in 0..10_000 {
         let role = if rnd() & 1 == 0 { Role::Primary } else { Role::Standby };
         let i = role.index();
-        let before = *s.total();
+        let before = s.total();
         match rnd() % 10 {
             0 => {
                 // Re-join with fresh counters, some close to a 32-bit wrap.
@@ -528,9 +531,9 @@ pub fn stats_32bit_wrap_through_update() -> Outcome {
         let mut s = Stats::<1>::default();
         s.join(role, &[0xffff_ff00]);
         s.update(role, &[0xffff_fff0]);
-        check!(*s.total() == [0xf0]);
+        check!(s.total() == [0xf0]);
         s.update(role, &[0x10]);
-        check!(*s.total() == [0xf0 + 0x20]);
+        check!(s.total() == [0xf0 + 0x20]);
     }
     Ok(())
 }
@@ -540,7 +543,74 @@ pub fn stats_64bit_counter_through_update() -> Outcome {
     let mut s = Stats::<1>::default();
     s.join(Role::Standby, &[0x1_0000_0000]);
     s.update(Role::Standby, &[0x1_0000_0100]);
-    check!(*s.total() == [0x100]);
+    check!(s.total() == [0x100]);
+    Ok(())
+}
+
+/// The `ethtool -S` values of `s` at `now_ms`, for counters `[TX, RX]`:
+/// primary TX, RX, standby TX, RX, active slave, switches, ms since the
+/// last switch; the eighth stays `u64::MAX` unless there are too many.
+fn ethtool(s: &Stats<2>, now_ms: u64) -> [u64; 8] {
+    let mut v = [u64::MAX; 8];
+    for (slot, x) in v.iter_mut().zip(s.ethtool(&[TX, RX], now_ms)) {
+        *slot = x;
+    }
+    v
+}
+
+/// Each role's counters accumulate across re-plugs like the master's, never
+/// go backwards, and add up to the master's.
+pub fn stats_per_role_across_replugs() -> Outcome {
+    let mut s = Stats::<2>::default();
+    check!(ethtool(&s, 0) == [0, 0, 0, 0, 0, 0, 0, u64::MAX]);
+    s.join(Role::Standby, &[100, 200]);
+    s.join(Role::Primary, &[1000, 2000]);
+    s.update(Role::Primary, &[1010, 2005]);
+    s.update(Role::Standby, &[101, 203]);
+    check!(ethtool(&s, 0)[..4] == [10, 5, 1, 3]);
+    // The primary leaves (last read), a new one joins with counters from 0.
+    s.update(Role::Primary, &[1012, 2006]);
+    s.join(Role::Primary, &[0, 0]);
+    check!(ethtool(&s, 0)[..4] == [12, 6, 1, 3]);
+    s.update(Role::Standby, &[150, 210]);
+    s.update(Role::Primary, &[4, 1]);
+    check!(ethtool(&s, 0)[..4] == [16, 7, 50, 10]);
+    // A reset of a slave's counters while enslaved changes nothing.
+    s.update(Role::Primary, &[1, 0]);
+    check!(ethtool(&s, 0)[..4] == [16, 7, 50, 10]);
+    check!(s.total() == [66, 17]);
+    Ok(())
+}
+
+/// The TX path's switches: counted on each change only, with the active
+/// slave's code and the ms since the last switch (0 before the first).
+pub fn stats_record_counts_tx_path_switches() -> Outcome {
+    let mut s = Stats::<2>::default();
+    check!(s.record(None, false, 10) == (false, false));
+    check!(ethtool(&s, 20)[4..] == [0, 0, 0, u64::MAX]);
+    check!(s.record(Some(Role::Standby), false, 100) == (true, false));
+    check!(ethtool(&s, 150)[4..7] == [2, 1, 50]);
+    check!(s.record(Some(Role::Standby), false, 200) == (false, false));
+    check!(s.record(Some(Role::Primary), true, 300) == (true, true));
+    check!(ethtool(&s, 300)[4..7] == [1, 2, 1]);
+    check!(ethtool(&s, 1300)[4..7] == [1, 2, 1000]);
+    // Unplug: the standby takes over; re-plug: the primary again.
+    check!(s.record(Some(Role::Standby), false, 2000) == (true, true));
+    check!(s.record(Some(Role::Primary), true, 3000) == (true, true));
+    check!(s.record(None, false, 4000) == (true, true));
+    check!(ethtool(&s, 4005)[4..7] == [0, 5, 5]);
+    // A clock read before the last switch gives the minimum, not a wrap.
+    check!(ethtool(&s, 3000)[6] == 1);
+    Ok(())
+}
+
+/// The primary's carrier: a change is reported once, a repeat is not.
+pub fn stats_record_reports_carrier_changes() -> Outcome {
+    let mut s = Stats::<1>::default();
+    check!(s.record(Some(Role::Standby), true, 0) == (true, true));
+    check!(s.record(Some(Role::Standby), true, 0) == (false, false));
+    check!(s.record(Some(Role::Standby), false, 0) == (false, true));
+    check!(s.record(Some(Role::Standby), false, 0) == (false, false));
     Ok(())
 }
 

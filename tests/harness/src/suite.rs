@@ -22,6 +22,7 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "migration", run: migration, rust_only: false, topology: false },
     Scenario { name: "standby_link_down", run: standby_link_down, rust_only: false, topology: false },
     Scenario { name: "primary_link_flap", run: primary_link_flap, rust_only: false, topology: false },
+    Scenario { name: "path_counters", run: path_counters, rust_only: false, topology: false },
     Scenario { name: "two_pairs", run: two_pairs, rust_only: false, topology: false },
     Scenario { name: "rename", run: rename, rust_only: false, topology: false },
     Scenario { name: "state_replay", run: state_replay, rust_only: false, topology: false },
@@ -932,4 +933,147 @@ fn reload_under_traffic(t: &mut T) -> Res<()> {
     ensure!(n == 0, "{exporter} refcnt {n} at the end");
     t.note(format!("module refcnt without virtio_net: {refs:?}"));
     t.stack.unload_failover(&mut t.vm.guest)
+}
+
+/// The master's `ethtool -S` counters by name; None where it has none (C's
+/// master has no ethtool stats), with what ethtool said.
+fn ethtool_stats(t: &mut T, m: &str) -> Res<Result<BTreeMap<String, u64>, String>> {
+    let (rc, out) = t.g().run(&format!("ethtool -S {m}"))?;
+    if rc != 0 {
+        return Ok(Err(format!("exit {rc}: {}", out.trim())));
+    }
+    let line = |l: &str| l.split_once(':').and_then(|(k, v)| Some((k.trim().into(), v.trim().parse().ok()?)));
+    Ok(Ok(out.lines().filter_map(line).collect()))
+}
+
+/// The names `ethtool -S` shows on our master.
+const PATH_STATS: [&str; 15] = [
+    "primary_tx_packets",
+    "primary_tx_bytes",
+    "primary_tx_dropped",
+    "primary_rx_packets",
+    "primary_rx_bytes",
+    "primary_rx_dropped",
+    "standby_tx_packets",
+    "standby_tx_bytes",
+    "standby_tx_dropped",
+    "standby_rx_packets",
+    "standby_rx_bytes",
+    "standby_rx_dropped",
+    "active_slave",
+    "tx_path_switches",
+    "tx_path_switch_ms_ago",
+];
+
+/// One step of `path_counters`: the flow runs on the primary (or the
+/// standby) for a second; `ethtool -S` before and after shows the active
+/// slave, the active role's tx_packets grow with the flow and the other
+/// role's do not, and no counter went down since `prev`.
+fn path_step(
+    t: &mut T,
+    f: &Flow,
+    primary: bool,
+    prev: &BTreeMap<String, u64>,
+    what: &str,
+) -> Res<BTreeMap<String, u64>> {
+    let m = t.roles.master.clone();
+    let get = |t: &mut T| {
+        ethtool_stats(t, &m)?.map_err(|e| crate::util::Error(format!("{what}: ethtool -S {m}: {e}")))
+    };
+    let a = get(t)?;
+    let r = t.roles.clone();
+    steady(t, f, &r, primary, 0, what)?;
+    let b = get(t)?;
+    for n in PATH_STATS {
+        ensure!(b.contains_key(n), "{what}: ethtool -S {m} has no {n}: {b:?}");
+    }
+    for (n, v) in
+        prev.iter().chain(&a).filter(|(n, _)| !matches!(n.as_str(), "active_slave" | "tx_path_switch_ms_ago"))
+    {
+        ensure!(b[n] >= *v, "{what}: {n} went down: {v} -> {}", b[n]);
+    }
+    let want = if primary { 1 } else { 2 };
+    ensure!(
+        a["active_slave"] == want && b["active_slave"] == want,
+        "{what}: active_slave {} / {}, expected {want}",
+        a["active_slave"],
+        b["active_slave"]
+    );
+    let (on, off) = if primary { ("primary", "standby") } else { ("standby", "primary") };
+    let d = |n: &str| b[n] - a[n];
+    let (on_tx, off_tx) = (d(&format!("{on}_tx_packets")), d(&format!("{off}_tx_packets")));
+    ensure!(on_tx >= MIN_FRAMES, "{what}: {on}_tx_packets +{on_tx} in a second of traffic");
+    ensure!(off_tx <= 2, "{what}: {off}_tx_packets +{off_tx} while {on} transmits");
+    if t.roles.primary.is_none() {
+        // Nothing is in the primary's role: its counters stay where the last one left them.
+        for n in PATH_STATS.iter().filter(|n| n.starts_with("primary_")) {
+            ensure!(a[*n] == b[*n], "{what}: {n} moved without a primary: {} -> {}", a[*n], b[*n]);
+        }
+    }
+    ensure!(b["tx_path_switch_ms_ago"] > 0, "{what}: tx_path_switch_ms_ago is 0 after switches");
+    progress(format!("  {}: {what}: {on}_tx_packets +{on_tx}, {off}_tx_packets +{off_tx}", t.stack.name));
+    Ok(b)
+}
+
+/// Per-path counters in `ethtool -S` through an unplug and a re-plug under
+/// traffic, the switch count and age, and the switch lines in the kernel
+/// log. C's master has no `ethtool -S` counters: recorded, not failed.
+fn path_counters(t: &mut T) -> Res<()> {
+    let r = up(t)?;
+    let (m, sb) = (r.master.clone(), r.standby()?.to_string());
+    let mut f = flow(t, "f", 0, true)?;
+    let stats = ethtool_stats(t, &m)?;
+    let ours = match stats {
+        Ok(s) => {
+            t.observe("ethtool -S on the master", format!("{} counters: {}", s.len(), PATH_STATS.join(" ")));
+            true
+        }
+        Err(e) if t.stack.is_c() => {
+            t.observe("ethtool -S on the master", e);
+            false
+        }
+        Err(e) => bail!("ethtool -S {m}: {e}"),
+    };
+    let mut last = BTreeMap::new();
+    if ours {
+        last = path_step(t, &f, true, &last, "on the primary")?;
+    }
+    let switches0 = last.get("tx_path_switches").copied().unwrap_or(0);
+    let since = Instant::now();
+    let to = Some(t.vm.path(false, 0));
+    transition(t, &mut f, "unplug", to, unplug_action(0))?;
+    if ours {
+        last = path_step(t, &f, false, &last, "after unplug")?;
+        let ago = last["tx_path_switch_ms_ago"];
+        let elapsed = since.elapsed().as_millis() as u64;
+        ensure!(ago <= elapsed + 1000, "tx_path_switch_ms_ago {ago} after an unplug {elapsed} ms ago");
+        ensure!(last["tx_path_switches"] > switches0, "no TX path switch counted on unplug");
+    }
+    let switches1 = last.get("tx_path_switches").copied().unwrap_or(0);
+    let to = Some(t.vm.path(true, 0));
+    transition(t, &mut f, "replug", to, plug_action(0))?;
+    let pr = t.roles.primary()?.to_string();
+    if ours {
+        last = path_step(t, &f, true, &last, "after re-plug")?;
+        let n = last["tx_path_switches"];
+        ensure!(n > switches1, "no TX path switch counted on re-plug");
+        ensure!(n >= switches0 + 2, "tx_path_switches {switches0} -> {n} over an unplug and a re-plug");
+        t.note(format!("tx_path_switches {switches0} -> {switches1} (unplug) -> {n} (re-plug)"));
+    }
+    let dmesg = t.ok("dmesg")?;
+    let lines = [
+        format!("failover: transmitting on standby {sb}"),
+        format!("failover: transmitting on primary {pr}"),
+        format!("failover primary slave:{pr} carrier on"),
+    ];
+    let seen = lines.iter().filter(|l| dmesg.contains(l.as_str())).count();
+    t.observe("path switch lines in the kernel log", format!("{seen} of {}", lines.len()));
+    if ours {
+        for l in &lines {
+            ensure!(dmesg.contains(l.as_str()), "dmesg has no \"{l}\"");
+        }
+    }
+    let tot = finish(t, f, "")?;
+    bounded(t, &tot, "unplug", true, false)?;
+    bounded(t, &tot, "replug", false, true)
 }
