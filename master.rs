@@ -150,7 +150,7 @@ impl MasterOps for NetFailover {
                 }
             }
         });
-        stats.total()
+        *stats.total()
     }
 
     fn get_ethtool_stats(dev: &Master<Self>, data: &mut [u64]) {

@@ -151,12 +151,13 @@ pub fn mtu_range(primary: Option<(u32, u32)>, standby: Option<(u32, u32)>) -> Op
     primary.or(standby)
 }
 
-/// Adds to `acc` what each counter of a slave grew by from `old` to `new`.
+/// Calls `add(i, d)` for each counter `i` of a slave that grew by `d` from
+/// `old` to `new`.
 ///
 /// Counters whose two values fit in 32 bits are taken as 32-bit counters that
 /// may wrap. Decreases (a slave resetting its counters) are ignored, so the
 /// master's counters never go backwards.
-pub fn fold<const N: usize>(acc: &mut [u64; N], new: &[u64; N], old: &[u64; N]) {
+pub fn fold<const N: usize>(new: &[u64; N], old: &[u64; N], mut add: impl FnMut(usize, u64)) {
     for i in 0..N {
         let (nv, ov) = (new[i], old[i]);
         let delta = if (nv | ov) >> 32 == 0 {
@@ -165,7 +166,7 @@ pub fn fold<const N: usize>(acc: &mut [u64; N], new: &[u64; N], old: &[u64; N]) 
             nv.wrapping_sub(ov) as i64
         };
         if delta > 0 {
-            acc[i] = acc[i].wrapping_add(delta as u64);
+            add(i, delta as u64);
         }
     }
 }
@@ -175,10 +176,11 @@ pub fn fold<const N: usize>(acc: &mut [u64; N], new: &[u64; N], old: &[u64; N]) 
 /// # Invariants
 ///
 /// `role[r]` only grows: the sum of the increments of each slave enslaved in
-/// role `r` since it joined; `snap[r]` is the last value read from the slave
-/// in role `r`.
+/// role `r` since it joined; `total` is the (wrapping) sum of both; `snap[r]`
+/// is the last value read from the slave in role `r`.
 #[derive(Clone, Copy)]
 pub struct Stats<const N: usize> {
+    total: [u64; N],
     role: [[u64; N]; 2],
     snap: [[u64; N]; 2],
     log: PathLog,
@@ -187,6 +189,7 @@ pub struct Stats<const N: usize> {
 impl<const N: usize> Default for Stats<N> {
     fn default() -> Self {
         Self {
+            total: [0; N],
             role: [[0; N]; 2],
             snap: [[0; N]; 2],
             log: PathLog::default(),
@@ -209,13 +212,17 @@ impl<const N: usize> Stats<N> {
     /// there, because it re-reads the master through `dev_get_stats()`, which
     /// zeroes its own storage first).
     pub fn update(&mut self, role: Role, now: &[u64; N]) {
-        fold(&mut self.role[role.index()], now, &self.snap[role.index()]);
+        let (acc, total) = (&mut self.role[role.index()], &mut self.total);
+        fold(now, &self.snap[role.index()], |i, d| {
+            acc[i] = acc[i].wrapping_add(d);
+            total[i] = total[i].wrapping_add(d);
+        });
         self.snap[role.index()] = *now;
     }
 
-    /// The master's counters: the sum of both roles' (wrapping, as each is).
-    pub fn total(&self) -> [u64; N] {
-        core::array::from_fn(|i| self.role[0][i].wrapping_add(self.role[1][i]))
+    /// The master's counters: the sum of both roles'.
+    pub fn total(&self) -> &[u64; N] {
+        &self.total
     }
 }
 

@@ -173,6 +173,8 @@ impl<T: MasterOps> Vtables<T> {
         ethtool.get_drvinfo = Some(Adapter::<T>::get_drvinfo_callback);
         ethtool.get_link = Some(b::ethtool_op_get_link);
         ethtool.get_link_ksettings = op!(HAS_GET_LINK_KSETTINGS, get_link_ksettings_callback);
+        // The ethtool core warns on a count of 0 (`WARN_ON_ONCE(!n_stats)`).
+        assert!(!T::HAS_GET_ETHTOOL_STATS || T::STATS.len() > 0);
         ethtool.get_sset_count = op!(HAS_GET_ETHTOOL_STATS, get_sset_count_callback);
         ethtool.get_strings = op!(HAS_GET_ETHTOOL_STATS, get_strings_callback);
         ethtool.get_ethtool_stats = op!(HAS_GET_ETHTOOL_STATS, get_ethtool_stats_callback);
