@@ -18,6 +18,7 @@
 //!   `net_failover_destroy()`;
 //! - [`netvsc_glue`]: the 2-netdev model of `failover_register()`;
 //! - [`failover_core`]: the registry and the netdevice notifier;
+//! - [`link_kind`]: the link kind of the masters (opt-in, not in C);
 //! - [`policy`]: the policy as pure functions;
 //! - [`netdev`]: the netdev abstractions, the only module with `unsafe` code
 //!   besides this file's C entry points.
@@ -26,6 +27,7 @@
 //! Documentation/networking/net_failover_rs.rst.
 
 mod failover_core;
+mod link_kind;
 mod master;
 mod netdev;
 mod netvsc_glue;
@@ -51,15 +53,14 @@ module! {
     license: "GPL v2",
 }
 
-struct NetFailoverModule {
-    _core: failover_core::Core,
-}
+/// The core's registration and, with `link_kind=1`, the link kind's.
+/// Held for their `Drop` only, hence never read.
+#[allow(dead_code)]
+struct NetFailoverModule(failover_core::Core, link_kind::Registration);
 
 impl kernel::Module for NetFailoverModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(Self {
-            _core: failover_core::Core::new()?,
-        })
+        Ok(Self(failover_core::Core::new()?, link_kind::register()?))
     }
 }
 

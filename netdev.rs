@@ -22,6 +22,8 @@
 //!   handlers keep;
 //! - [`registration`]: a master netdev of a [`MasterOps`] type, from
 //!   allocation to unregistration;
+//! - [`link`]: `struct rtnl_link_ops` of devices a driver registers itself:
+//!   their link kind, their slaves' slave kind and data;
 //! - [`notifier`]: the netdevice notifier;
 //! - [`failover`]: `include/net/failover.h`: [`FailoverOps`] and a C
 //!   driver's `struct failover_ops`;
@@ -63,6 +65,7 @@ pub(crate) mod bindings {
 pub(crate) mod device;
 pub(crate) mod ethtool;
 pub(crate) mod failover;
+pub(crate) mod link;
 pub(crate) mod notifier;
 pub(crate) mod ops;
 pub(crate) mod print;
@@ -75,6 +78,7 @@ pub(crate) mod slot;
 pub(crate) use device::{AddrLock, NetDev, NetDevRef, Registering, Unregistered};
 pub(crate) use ethtool::{LinkKsettings, StatNames};
 pub(crate) use failover::{FailoverOps, RegisteredOps};
+pub(crate) use link::{param_link_kind, LinkKind, LinkOps, LinkRegistration, SlaveInfo};
 pub(crate) use notifier::{InitEvent, NetdevEvent, NetdevNotifier};
 pub(crate) use ops::{counter, Counters, MasterOps, RxHandler, Vtables, NSTATS};
 pub(crate) use print::{dev_err, net_ratelimit, netdev_err, netdev_info};

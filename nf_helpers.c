@@ -28,6 +28,15 @@ EXPORT_SYMBOL_GPL(failover_register);
 EXPORT_SYMBOL_GPL(failover_unregister);
 EXPORT_SYMBOL_GPL(failover_slave_unregister);
 
+/* The 6.12 `kernel` crate has no module parameters: this one is declared here
+ * and read through nf_param_link_kind().
+ */
+static bool link_kind;
+module_param(link_kind, bool, 0444);
+MODULE_PARM_DESC(link_kind,
+		 "Report the link kind \"failover\" on masters and the slave kind and role on their slaves (default off: NetworkManager treats a link with a kind as generic, not Ethernet)");
+bool nf_param_link_kind(void) { return link_kind; }
+
 void nf_netdev_hold(struct net_device *dev, netdevice_tracker *tracker, gfp_t gfp)
 {
 	netdev_hold(dev, tracker, gfp);
@@ -46,6 +55,17 @@ struct net *nf_dev_net(const struct net_device *dev) { return dev_net(dev); }
 void nf_dev_net_set(struct net_device *dev, struct net *net) { dev_net_set(dev, net); }
 void nf_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
 void nf_dev_kfree_skb_any(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
+bool nf_dev_net_is_init(const struct net_device *dev) { return net_eq(dev_net(dev), &init_net); }
+
+/* NL_SET_ERR_MSG(), a macro that takes only a string literal: the same with
+ * a static string of the caller's.
+ */
+void nf_nl_set_err_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	do_trace_netlink_extack(msg);
+	if (extack)
+		extack->_msg = msg;
+}
 
 /* Whether the current task holds RTNL: 1 if it does, 0 if it does not, as
  * lockdep_rtnl_is_held() tells while lockdep runs (CONFIG_PROVE_LOCKING and

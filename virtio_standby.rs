@@ -65,6 +65,7 @@ pub(crate) fn create(standby: &Unregistered) -> Result<KBox<NetFailoverGroup>> {
     dev.set_hw_features(f::FAILOVER_VLAN | f::HW_VLAN_CTAG | f::GSO_ENCAP_ALL);
     dev.dev_addr_set(standby);
     dev.set_mtu_range(standby);
+    crate::link_kind::attach(&mut dev);
     let master = dev
         .register_netdev()
         .inspect_err(|_| log("Unable to register failover_dev!"))?;

@@ -24,6 +24,7 @@
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
 #include <net/failover.h>
+#include <net/rtnetlink.h>
 #include <net/sch_generic.h>
 
 void nf_netdev_hold(struct net_device *dev, netdevice_tracker *tracker,
@@ -45,6 +46,9 @@ void nf_dev_core_stats_tx_dropped_inc(struct net_device *dev);
 void nf_dev_kfree_skb_any(struct sk_buff *skb);
 struct net_device *nf_netdev_notifier_info_to_dev(void *info);
 int nf_notifier_from_errno(int err);
+bool nf_dev_net_is_init(const struct net_device *dev);
+void nf_nl_set_err_msg(struct netlink_ext_ack *extack, const char *msg);
+bool nf_param_link_kind(void);
 struct net_device *nf_netns_next(struct net_device *dev,
 				 struct net_device *pos);
 

@@ -6,7 +6,7 @@
 use super::{
     bindings as b,
     device::{read_once, IFF_XMIT_DST_RELEASE},
-    might_sleep, rtnl_lock, MasterOps, NetDev, Rtnl, Unregistered,
+    might_sleep, rtnl_lock, LinkKind, LinkOps, MasterOps, NetDev, Rtnl, Unregistered,
 };
 use core::{
     marker::PhantomData,
@@ -269,9 +269,26 @@ impl<T: MasterOps> NewMaster<T> {
         (d.min_mtu, d.max_mtu) = (min, max);
     }
 
+    /// `dev->rtnl_link_ops = ops`: the device reports `K`'s kind, and its
+    /// slaves `K`'s slave kind and data (see [`super::link`]).
+    /// [`NewMaster::register_netdev`] then refuses (`EINVAL`) unless the
+    /// device is in the initial namespace and cannot move
+    /// ([`NewMaster::set_netns_immutable`]): `K`'s `dellink` unregisters
+    /// nothing, so a namespace's exit could not remove it.
+    pub(crate) fn set_link_ops<K: LinkKind>(&mut self, ops: &'static LinkOps<K>) {
+        self.raw().rtnl_link_ops = ops.as_raw();
+    }
+
     /// `register_netdev()`.
-    pub(crate) fn register_netdev(self) -> Result<Registration<T>> {
+    pub(crate) fn register_netdev(mut self) -> Result<Registration<T>> {
         might_sleep();
+        if !self.raw().rtnl_link_ops.is_null() {
+            // SAFETY: The device is valid and ours.
+            let init = unsafe { b::nf_dev_net_is_init(self.0.as_ptr()) };
+            if !init || self.raw().netns_immutable() == 0 {
+                return Err(EINVAL);
+            }
+        }
         let raw = ManuallyDrop::new(self).0;
         // SAFETY: The device is set up; `register_netdev()` takes RTNL.
         if let Err(e) = to_result(unsafe { b::register_netdev(raw.as_ptr()) }) {
@@ -328,6 +345,10 @@ impl<T: MasterOps> Registration<T> {
         {
             let r = rtnl_lock();
             release(self.master(), &r);
+            // SAFETY: The device is registered and RTNL is held, which every
+            // reader of the field (rtnetlink) holds too. Cleared so that
+            // `rtnl_link_unregister()` never meets the device.
+            unsafe { (*raw).rtnl_link_ops = ptr::null() };
             // SAFETY: The device is registered and RTNL is held.
             unsafe { b::nf_unregister_netdevice(raw) };
         }

@@ -443,3 +443,49 @@ mod callers_rtnl_ok {
         slot.get(&*rtnl_lock()).is_some()
     }
 }
+
+// 12. A slave-data writer over any skb, outside rtnetlink's fill_slave_info.
+#[cfg(nf_attempt = "forge_slave_info")]
+mod forge_slave_info {
+    use super::*;
+    use crate::netdev::SlaveInfo;
+    pub fn write(skb: NonNull<crate::netdev::bindings::sk_buff>) -> Result {
+        let mut info = SlaveInfo {
+            skb,
+            left: usize::MAX,
+            _skb: PhantomData,
+        };
+        info.put_u8(1, 0)
+    }
+}
+#[cfg(nf_attempt = "forge_slave_info_ok")]
+mod forge_slave_info_ok {
+    use super::*;
+    use crate::netdev::SlaveInfo;
+    pub fn write(info: &mut SlaveInfo<'_>) -> Result {
+        info.put_u8(1, 0)
+    }
+}
+
+// 13. A link-kind registration without rtnl_link_register(): its drop would
+// unregister a table that was never registered.
+#[cfg(nf_attempt = "forge_link_registration")]
+mod forge_link_registration {
+    use super::*;
+    use crate::link_kind::FailoverKind;
+    use crate::netdev::{LinkOps, LinkRegistration};
+    static OPS: LinkOps<FailoverKind> = LinkOps::new();
+    pub fn forge() -> LinkRegistration<FailoverKind> {
+        LinkRegistration(&OPS)
+    }
+}
+#[cfg(nf_attempt = "forge_link_registration_ok")]
+mod forge_link_registration_ok {
+    use super::*;
+    use crate::link_kind::FailoverKind;
+    use crate::netdev::{LinkOps, LinkRegistration};
+    static OPS: LinkOps<FailoverKind> = LinkOps::new();
+    pub fn register() -> Result<LinkRegistration<FailoverKind>> {
+        OPS.register()
+    }
+}

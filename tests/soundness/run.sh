@@ -40,6 +40,8 @@ attempts=(
 	"forge_ref E0451"             # a tracked reference without its netdev_hold()
 	"ref_outlived E0597"          # a device kept after its tracked reference
 	"callers_rtnl E0133"          # a C caller's RTNL proof without unsafe
+	"forge_slave_info E0451"      # a slave-data writer over any skb
+	"forge_link_registration E0423" # a link-kind registration never registered
 )
 
 passed=0 failed=0

@@ -11,6 +11,7 @@ mod hotpath;
 mod initramfs;
 mod install;
 mod ktap;
+mod links;
 mod logscan;
 mod net;
 mod pcap;
@@ -448,6 +449,7 @@ fn main() -> ExitCode {
     let guest_mode = match args.first().map(String::as_str) {
         Some("--guest-udp") => Some(udp::run as fn(&[String]) -> Result<(), String>),
         Some("--guest-watch") => Some(watch::run as fn(&[String]) -> Result<(), String>),
+        Some("--guest-links") => Some(links::run as fn(&[String]) -> Result<(), String>),
         _ => None,
     };
     if let Some(run) = guest_mode {

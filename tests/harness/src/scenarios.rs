@@ -34,6 +34,7 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario { name: "mtu", run: mtu, rust_only: false, topology: true },
     Scenario { name: "unload", run: unload, rust_only: false, topology: true },
+    Scenario { name: "link_kind", run: crate::links::link_kind, rust_only: false, topology: true },
     Scenario { name: "kunit", run: kunit, rust_only: true, topology: false },
     Scenario { name: "two_netdev", run: crate::twonetdev::two_netdev, rust_only: false, topology: false },
     Scenario { name: "mtu_refused", run: crate::badinput::mtu_refused, rust_only: false, topology: true },
@@ -191,13 +192,13 @@ impl<'a> T<'a> {
         Stats::read(self.g(), &m)
     }
 
-    fn unplug(&mut self) -> Res<()> {
+    pub fn unplug(&mut self) -> Res<()> {
         self.vm.unplug_primary()?;
         self.roles = wait_roles(self.g(), "primary gone", LINK_TIMEOUT, |r| r.primary.is_none())?;
         Ok(())
     }
 
-    fn replug(&mut self) -> Res<()> {
+    pub fn replug(&mut self) -> Res<()> {
         self.vm.plug_primary()?;
         self.roles = wait_roles(self.g(), "primary enslaved again", BOOT_TIMEOUT, Roles::complete)?;
         Ok(())

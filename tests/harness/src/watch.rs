@@ -23,7 +23,7 @@ const OUT: &str = "/tmp/watch.out";
 const STOP: &str = "/tmp/watch.stop";
 
 /// A netlink socket of `proto` bound to `groups`.
-fn socket(ty: i32, proto: i32, groups: u32) -> Result<i32, String> {
+pub fn socket(ty: i32, proto: i32, groups: u32) -> Result<i32, String> {
     // SAFETY: Plain system calls on a socket this function owns.
     unsafe {
         let fd = libc::socket(libc::AF_NETLINK, ty | libc::SOCK_CLOEXEC, proto);
@@ -47,11 +47,11 @@ fn recv(fd: i32, buf: &mut [u8]) -> usize {
     n.max(0) as usize
 }
 
-fn u16_at(b: &[u8], i: usize) -> u16 {
+pub fn u16_at(b: &[u8], i: usize) -> u16 {
     u16::from_ne_bytes([b[i], b[i + 1]])
 }
 
-fn u32_at(b: &[u8], i: usize) -> u32 {
+pub fn u32_at(b: &[u8], i: usize) -> u32 {
     u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
