@@ -165,7 +165,7 @@ fn slave_register(r: &Rtnl, slave: &NetDev) -> bool {
     if ops.slave_pre_register(r, slave, &master).is_err() {
         return false;
     }
-    if let Err(e) = slave.rx_handler_register(r, ops.slave_handle_frame(&master)) {
+    if let Err(e) = slave.rx_handler_register(r, ops.slave_handle_frame(r, slave, &master)) {
         let e = e.to_errno();
         netdev_err!(slave, "can not register failover rx handler (err = {e})");
         return false;

@@ -203,13 +203,12 @@ impl MasterOps for NetFailover {
         }
     }
 
-    fn handle_frame(dev: &Master<Self>, rcu: &Rcu, from: &NetDev) -> bool {
-        let nfo = dev.data();
+    fn handle_frame(dev: &Master<Self>, rcu: &Rcu, _from: &NetDev, standby: bool) -> bool {
         // The primary's frames always go up: its state is read for the standby's only.
-        if !nfo.standby.holds(from) {
+        if !standby {
             return policy::rx_to_master(Role::Primary, false);
         }
-        let primary_ready = nfo.primary.get(rcu).is_some_and(|p| link(p).xmit_ready());
-        policy::rx_to_master(Role::Standby, primary_ready)
+        let primary = dev.data().primary.get(rcu);
+        policy::rx_to_master(Role::Standby, primary.is_some_and(|p| link(p).xmit_ready()))
     }
 }

@@ -96,6 +96,9 @@ impl Drop for NetFailoverGroup {
     }
 }
 
+/// The rx handler for a slave, if any.
+type Rx<'a> = Option<RxHandler<'a>>;
+
 /// The failover ops of every [`NetFailover`] master.
 struct StandbyModel;
 
@@ -258,8 +261,10 @@ impl FailoverOps for StandbyModel {
         }
     }
 
-    fn slave_handle_frame<'a>(&self, dev: &'a NetDev) -> Option<RxHandler<'a>> {
-        master(dev).ok().map(RxHandler::new)
+    fn slave_handle_frame<'a>(&self, r: &Rtnl, s: &NetDev, d: &'a NetDev) -> Rx<'a> {
+        // The device that shares the master's parent is the standby.
+        let m = master(d).ok()?;
+        Some(RxHandler::new(m, s.shares_parent(r, m)))
     }
 
     fn slave_of(&self, _r: &Rtnl, slave: &NetDev, dev: &NetDev) -> bool {

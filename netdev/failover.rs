@@ -29,8 +29,14 @@ pub(crate) trait FailoverOps: Send + Sync {
     fn slave_link_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
     /// `slave_name_change`: `slave` was renamed.
     fn slave_name_change(&self, r: &Rtnl, slave: &NetDev, master: &NetDev);
-    /// `slave_handle_frame`: the rx handler for `master`'s slaves, if any.
-    fn slave_handle_frame<'a>(&self, master: &'a NetDev) -> Option<RxHandler<'a>>;
+    /// `slave_handle_frame`: the rx handler for `slave`, a new slave of
+    /// `master`, if any.
+    fn slave_handle_frame<'a>(
+        &self,
+        r: &Rtnl,
+        slave: &NetDev,
+        master: &'a NetDev,
+    ) -> Option<RxHandler<'a>>;
     /// Whether `slave` is a slave of `master` that these ops registered
     /// (`slave_register` succeeded) and have not unregistered since.
     fn slave_of(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> bool;
@@ -144,7 +150,12 @@ impl FailoverOps for COps {
             let _ = Self::call(r, self.table().slave_name_change, Ok(()), slave, master);
         }
     }
-    fn slave_handle_frame<'a>(&self, master: &'a NetDev) -> Option<RxHandler<'a>> {
+    fn slave_handle_frame<'a>(
+        &self,
+        _r: &Rtnl,
+        _slave: &NetDev,
+        master: &'a NetDev,
+    ) -> Option<RxHandler<'a>> {
         let f = self
             .table()
             .slave_handle_frame

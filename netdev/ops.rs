@@ -120,8 +120,9 @@ pub(crate) trait MasterOps: Sized + 'static {
     }
     /// The rx handler on the slave `from`, in softirq: `true` passes the frame
     /// up through the master, `false` leaves it to `from`'s exact-match
-    /// handlers. Installed with [`RxHandler::new`].
-    fn handle_frame(_dev: &Master<Self>, _rcu: &Rcu, _from: &NetDev) -> bool {
+    /// handlers. Installed with [`RxHandler::new`], whose `standby` it gets
+    /// (a constant of each of its two instances).
+    fn handle_frame(_dev: &Master<Self>, _rcu: &Rcu, _from: &NetDev, _standby: bool) -> bool {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
@@ -209,14 +210,16 @@ pub(crate) struct RxHandler<'a> {
 }
 
 impl<'a> RxHandler<'a> {
-    /// `T`'s [`MasterOps::handle_frame`], for `master`.
-    pub(crate) fn new<T: MasterOps>(master: &'a Master<T>) -> Self {
+    /// `T`'s [`MasterOps::handle_frame`], for `master`, with `standby`.
+    pub(crate) fn new<T: MasterOps>(master: &'a Master<T>, standby: bool) -> Self {
         const { assert!(T::HAS_HANDLE_FRAME) };
-        // INVARIANT: `handle_frame_callback::<T>` expects a `T` master.
-        Self {
-            func: Adapter::<T>::handle_frame_callback,
-            master,
-        }
+        // INVARIANT: `handle_frame_callback::<T, _>` expects a `T` master.
+        let func: RxHandlerFn = if standby {
+            Adapter::<T>::handle_frame_callback::<true>
+        } else {
+            Adapter::<T>::handle_frame_callback::<false>
+        };
+        Self { func, master }
     }
 
     /// A C driver's handler, for `master`.
@@ -600,8 +603,8 @@ impl<T: MasterOps> Adapter<T> {
     /// # Safety
     ///
     /// Only called by the networking core, as the rx handler installed from
-    /// an [`RxHandler::new::<T>`].
-    unsafe extern "C" fn handle_frame_callback(
+    /// an [`RxHandler::new::<T>`] with `STANDBY`.
+    unsafe extern "C" fn handle_frame_callback<const STANDBY: bool>(
         pskb: *mut *mut b::sk_buff,
     ) -> b::rx_handler_result_t {
         // SAFETY: `__netif_receive_skb_core()` calls rx handlers in softirq
@@ -615,7 +618,7 @@ impl<T: MasterOps> Adapter<T> {
         // with a `T` master as its data and a reference (in `INSTALLED`) that
         // keeps the master alive until the handler is unregistered.
         let master = unsafe { Master::<T>::from_raw(data.cast()) };
-        if !T::handle_frame(master, &rcu, from) {
+        if !T::handle_frame(master, &rcu, from, STANDBY) {
             return b::rx_handler_result_RX_HANDLER_EXACT;
         }
         // SAFETY: The skb belongs to the receive path that called us.

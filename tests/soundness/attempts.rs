@@ -230,14 +230,14 @@ master_type!(
 mod untyped_rx_handler {
     use super::*;
     pub fn handler(master: &NetDev) -> RxHandler<'_> {
-        RxHandler::new::<NetFailover>(master)
+        RxHandler::new::<NetFailover>(master, false)
     }
 }
 #[cfg(nf_attempt = "untyped_rx_handler_ok")]
 mod untyped_rx_handler_ok {
     use super::*;
     pub fn handler(master: &NetDev) -> Option<RxHandler<'_>> {
-        Master::<NetFailover>::try_from(master).map(RxHandler::new)
+        Master::<NetFailover>::try_from(master).map(|m| RxHandler::new(m, false))
     }
 }
 
@@ -257,7 +257,7 @@ mod raw_rx_handler {
 mod raw_rx_handler_ok {
     use super::*;
     pub fn handler(master: &Master<NetFailover>) -> RxHandler<'_> {
-        RxHandler::new(master)
+        RxHandler::new(master, true)
     }
 }
 

@@ -17,10 +17,12 @@ const C_ROOTS: [(&str, &str); 3] = [
     ("select_queue", "net_failover_select_queue"),
     ("rx handler", "net_failover_handle_frame"),
 ];
-const RUST_ROOTS: [(&str, &str); 3] = [
+/// Ours installs one rx handler instance on the primary and another on the standby.
+const RUST_ROOTS: [(&str, &str); 4] = [
     ("start_xmit", "Adapter<net_failover::master::NetFailover>>::start_xmit_callback"),
     ("select_queue", "Adapter<net_failover::master::NetFailover>>::select_queue_callback"),
-    ("rx handler", "Adapter<net_failover::master::NetFailover>>::handle_frame_callback"),
+    ("rx handler (primary)", "Adapter<net_failover::master::NetFailover>>::handle_frame_callback::<false>"),
+    ("rx handler (standby)", "Adapter<net_failover::master::NetFailover>>::handle_frame_callback::<true>"),
 ];
 /// A `jmp` to it is a return (the return thunk), not a tail call.
 const NOT_CALLS: [&str; 1] = ["__x86_return_thunk"];
