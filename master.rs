@@ -29,6 +29,9 @@ pub(crate) struct NetFailoverInfo {
     /// TX path as last recorded under RTNL.
     #[pin]
     pub(crate) stats: SpinLock<Stats<NSTATS>>,
+    /// The deferred open of a new primary (opt-in, see [`crate::open_delay`]).
+    #[pin]
+    pub(crate) open_delay: crate::open_delay::OpenDelay,
 }
 
 /// How the policy sees a device's link.

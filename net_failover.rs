@@ -19,6 +19,8 @@
 //! - [`netvsc_glue`]: the 2-netdev model of `failover_register()`;
 //! - [`failover_core`]: the registry and the netdevice notifier;
 //! - [`link_kind`]: the link kind of the masters (opt-in, not in C);
+//! - [`open_delay`]: a new primary opened after a delay, for udev (opt-in,
+//!   not in C);
 //! - [`policy`]: the policy as pure functions;
 //! - [`netdev`]: the netdev abstractions, the only module with `unsafe` code
 //!   besides this file's C entry points.
@@ -31,6 +33,7 @@ mod link_kind;
 mod master;
 mod netdev;
 mod netvsc_glue;
+mod open_delay;
 mod path_stats;
 pub mod policy;
 mod virtio_standby;

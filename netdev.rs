@@ -24,6 +24,7 @@
 //!   allocation to unregistration;
 //! - [`link`]: `struct rtnl_link_ops` of devices a driver registers itself:
 //!   their link kind, their slaves' slave kind and data;
+//! - [`delayed_work`]: `struct delayed_work` on a master, run under RTNL;
 //! - [`notifier`]: the netdevice notifier;
 //! - [`failover`]: `include/net/failover.h`: [`FailoverOps`] and a C
 //!   driver's `struct failover_ops`;
@@ -62,6 +63,7 @@ pub(crate) mod bindings {
     include!(env!("NF_BINDINGS"));
 }
 
+pub(crate) mod delayed_work;
 pub(crate) mod device;
 pub(crate) mod ethtool;
 pub(crate) mod failover;
@@ -75,6 +77,7 @@ pub(crate) mod rtnl;
 pub(crate) mod skbuff;
 pub(crate) mod slot;
 
+pub(crate) use delayed_work::DelayedWork;
 pub(crate) use device::{AddrLock, NetDev, NetDevRef, Registering, Unregistered};
 pub(crate) use ethtool::{LinkKsettings, StatNames};
 pub(crate) use failover::{FailoverOps, RegisteredOps};
@@ -84,7 +87,7 @@ pub(crate) use ops::{counter, Counters, MasterOps, RxHandler, Vtables, NSTATS};
 pub(crate) use print::{dev_err, net_ratelimit, netdev_err, netdev_info};
 pub(crate) use rcu::{rcu_read, Rcu, ReadSide};
 pub(crate) use registration::{Master, NewMaster, PrivFlags, Registration};
-pub(crate) use rtnl::{rtnl_lock, with_callers_rtnl, Rtnl, RtnlVec};
+pub(crate) use rtnl::{rtnl_lock, rtnl_trylock, with_callers_rtnl, Rtnl, RtnlVec};
 pub(crate) use skbuff::{SkBuff, SkBuffRef, TxResult};
 pub(crate) use slot::Slot;
 
@@ -115,6 +118,15 @@ pub(crate) mod features {
 pub(crate) fn might_sleep() {
     // SAFETY: `might_sleep()` has no precondition; it only checks the context.
     unsafe { bindings::nf_might_sleep() };
+}
+
+/// The module parameter `primary_open_delay_ms` (declared in C: the 6.12
+/// `kernel` crate has no module parameters), as it reads now: it is writable
+/// through sysfs.
+pub(crate) fn param_primary_open_delay_ms() -> u32 {
+    // SAFETY: `READ_ONCE()` of an `unsigned int` that module loading and
+    // sysfs writes store whole.
+    unsafe { bindings::nf_param_primary_open_delay_ms() }
 }
 
 /// `-EOPNOTSUPP`, which the 6.12 `kernel` crate does not declare.

@@ -37,6 +37,15 @@ MODULE_PARM_DESC(link_kind,
 		 "Report the link kind \"failover\" on masters and the slave kind and role on their slaves (default off: NetworkManager treats a link with a kind as generic, not Ethernet)");
 bool nf_param_link_kind(void) { return link_kind; }
 
+/* Declared here for the same reason; read through nf_param_primary_open_delay_ms().
+ * Writable: a new value applies to the primaries enslaved after the write.
+ */
+static unsigned int primary_open_delay_ms;
+module_param(primary_open_delay_ms, uint, 0644);
+MODULE_PARM_DESC(primary_open_delay_ms,
+		 "Open a new primary (VF) this many ms after it is enslaved, so that udev can rename it first (default 0: at once)");
+unsigned int nf_param_primary_open_delay_ms(void) { return READ_ONCE(primary_open_delay_ms); }
+
 void nf_netdev_hold(struct net_device *dev, netdevice_tracker *tracker, gfp_t gfp)
 {
 	netdev_hold(dev, tracker, gfp);
@@ -55,6 +64,20 @@ struct net *nf_dev_net(const struct net_device *dev) { return dev_net(dev); }
 void nf_dev_net_set(struct net_device *dev, struct net *net) { dev_net_set(dev, net); }
 void nf_dev_core_stats_tx_dropped_inc(struct net_device *dev) { dev_core_stats_tx_dropped_inc(dev); }
 void nf_dev_kfree_skb_any(struct sk_buff *skb) { dev_kfree_skb_any(skb); }
+unsigned long nf_msecs_to_jiffies(unsigned int m) { return msecs_to_jiffies(m); }
+bool nf_schedule_delayed_work(struct delayed_work *dwork, unsigned long delay)
+{
+	return schedule_delayed_work(dwork, delay);
+}
+
+/* INIT_DELAYED_WORK(), a macro (with a lockdep key per call site: one for
+ * every work of the module).
+ */
+void nf_init_delayed_work(struct delayed_work *dwork, work_func_t func)
+{
+	INIT_DELAYED_WORK(dwork, func);
+}
+
 bool nf_dev_net_is_init(const struct net_device *dev) { return net_eq(dev_net(dev), &init_net); }
 
 /* NL_SET_ERR_MSG(), a macro that takes only a string literal: the same with

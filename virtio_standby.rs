@@ -49,6 +49,7 @@ pub(crate) fn create(standby: &Unregistered) -> Result<KBox<NetFailoverGroup>> {
         primary: Slot::new(),
         standby: Slot::new(),
         stats <- new_spinlock!(Stats::default(), "net_failover_info::stats"),
+        open_delay <- crate::open_delay::new(),
     }? Error);
     // Alloc at least 2 queues, for now we are going with 16 assuming that VF
     // devices being enslaved won't have too many queues.
@@ -71,10 +72,8 @@ pub(crate) fn create(standby: &Unregistered) -> Result<KBox<NetFailoverGroup>> {
         .inspect_err(|_| log("Unable to register failover_dev!"))?;
     master.master().carrier_off();
     let failover = failover_core::register(master.master(), RegisteredOps::new(&StandbyModel))?;
-    let group = NetFailoverGroup {
-        failover,
-        master: Some(master),
-    };
+    let master = Some(master);
+    let group = NetFailoverGroup { failover, master };
     Ok(KBox::new(group, GFP_KERNEL)?)
 }
 
@@ -183,12 +182,10 @@ impl FailoverOps for StandbyModel {
             netdev_err!(m, "unable to change mtu of {name} to {mtu} register failed");
         })?;
         let undo_mtu = || _ = slave.set_mtu(r, orig_mtu);
-        if m.is_running() {
+        // A deferred open (opt-in) waits for udev's rename.
+        if m.is_running() && !crate::open_delay::defer(r, m, slave, role) {
             // -EBUSY: enslaved closed, opened again on its next rename.
-            if let Err(e) = slave
-                .open(r)
-                .or_else(|e| if e == EBUSY { Ok(()) } else { Err(e) })
-            {
+            if let Some(e) = slave.open(r).err().filter(|&e| e != EBUSY) {
                 netdev_err!(m, "Opening slave {name} failed err:{}", e.to_errno());
                 undo_mtu();
                 return Err(e);
@@ -199,6 +196,7 @@ impl FailoverOps for StandbyModel {
             let err = e.to_errno();
             netdev_err!(m, "Failed to add vlan ids to device {name} err:{err}");
             slave.addrs_unsync(r, m);
+            crate::open_delay::cancel(m, role);
             slave.close(r);
             undo_mtu();
             return Err(e);
@@ -224,6 +222,7 @@ impl FailoverOps for StandbyModel {
         let (role, name) = (nfo.role_of(slave).ok_or(ENODEV)?, slave.name(r));
         slave.vlan_vids_del_by_dev(r, m);
         slave.addrs_unsync(r, m);
+        crate::open_delay::cancel(m, role);
         slave.close(r);
         // Keep what the slave counted up to now in the master's totals.
         nfo.stats.lock().update(role, &slave.get_stats());

@@ -23,6 +23,7 @@
 #include <linux/if_vlan.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/workqueue.h>
 #include <net/failover.h>
 #include <net/rtnetlink.h>
 #include <net/sch_generic.h>
@@ -49,6 +50,10 @@ int nf_notifier_from_errno(int err);
 bool nf_dev_net_is_init(const struct net_device *dev);
 void nf_nl_set_err_msg(struct netlink_ext_ack *extack, const char *msg);
 bool nf_param_link_kind(void);
+unsigned int nf_param_primary_open_delay_ms(void);
+unsigned long nf_msecs_to_jiffies(unsigned int m);
+bool nf_schedule_delayed_work(struct delayed_work *dwork, unsigned long delay);
+void nf_init_delayed_work(struct delayed_work *dwork, work_func_t func);
 struct net_device *nf_netns_next(struct net_device *dev,
 				 struct net_device *pos);
 

@@ -44,6 +44,15 @@ pub(crate) fn rtnl_lock() -> RtnlGuard {
     RtnlGuard(unsafe { Rtnl::assume() })
 }
 
+/// `rtnl_trylock()`: takes RTNL if no one holds it. Never sleeps on RTNL, so
+/// work that a holder waits for (`cancel_delayed_work_sync()`) may use it.
+pub(crate) fn rtnl_trylock() -> Option<RtnlGuard> {
+    // SAFETY: `rtnl_trylock()` may be called from any process context.
+    let taken = unsafe { b::rtnl_trylock() } != 0;
+    // SAFETY: RTNL was taken above and is released only when the guard drops.
+    taken.then(|| RtnlGuard(unsafe { Rtnl::assume() }))
+}
+
 /// Whether the current thread holds RTNL, as far as the kernel can tell.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RtnlHolder {

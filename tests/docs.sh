@@ -185,7 +185,7 @@ covers "the Debian package" "dpkg-buildpackage -b -us -uc" "net-failover-rs-dkms
 	"apt install" "CONFIG_RUST"
 covers "the in-tree build" "scripts/graft.sh" "drivers/net/net_failover_rs/" \
 	"CONFIG_NET_FAILOVER_RUST" "NET_FAILOVER"
-covers "module parameters" "Module parameters" "link_kind=1" "NetworkManager" "version \`\`$dkver\`\`"
+covers "module parameters" "Module parameters" "link_kind=1" "NetworkManager" "primary_open_delay_ms=3000" "version \`\`$dkver\`\`"
 covers "the differences from C" "Differences from the C driver" "Master counters never go backwards" \
 	"opaque handle" "called with RTNL held"
 

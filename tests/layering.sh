@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root=net_failover.rs
 core=(master.rs virtio_standby.rs failover_core.rs netvsc_glue.rs policy.rs)
-extensions=(slave_marks.rs path_stats.rs path_log.rs link_kind.rs)
+extensions=(slave_marks.rs path_stats.rs path_log.rs link_kind.rs open_delay.rs)
 drivers=("${core[@]}" "${extensions[@]}")
 passed=0 failed=0
 check() { # check <description> <offending lines>

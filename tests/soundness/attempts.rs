@@ -489,3 +489,23 @@ mod forge_link_registration_ok {
         OPS.register()
     }
 }
+
+// 14. A delayed work built without INIT_DELAYED_WORK() (or moved out of its
+// pinned place): queueing it would hand the workqueue garbage.
+#[cfg(nf_attempt = "unpinned_work")]
+mod unpinned_work {
+    use super::*;
+    use crate::netdev::DelayedWork;
+    pub fn forge(f: fn(&Master<NetFailover>, &Rtnl)) -> KBox<DelayedWork<NetFailover>> {
+        let w = KBox::pin_init(DelayedWork::new(f), GFP_KERNEL).unwrap();
+        KBox::new(*Pin::into_inner(w), GFP_KERNEL).unwrap()
+    }
+}
+#[cfg(nf_attempt = "unpinned_work_ok")]
+mod unpinned_work_ok {
+    use super::*;
+    use crate::netdev::DelayedWork;
+    pub fn make(f: fn(&Master<NetFailover>, &Rtnl)) -> Result<Pin<KBox<DelayedWork<NetFailover>>>> {
+        KBox::pin_init(DelayedWork::new(f), GFP_KERNEL)
+    }
+}

@@ -42,6 +42,7 @@ attempts=(
 	"callers_rtnl E0133"          # a C caller's RTNL proof without unsafe
 	"forge_slave_info E0451"      # a slave-data writer over any skb
 	"forge_link_registration E0423" # a link-kind registration never registered
+	"unpinned_work E0277"         # a delayed work moved out of its pinned place
 )
 
 passed=0 failed=0

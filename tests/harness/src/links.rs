@@ -267,7 +267,7 @@ fn check_kinds(t: &mut T, on: bool, when: &str) -> Res<()> {
 
 /// Unloads virtio_net and the failover module, loads the module with `params`
 /// and virtio_net again, and waits for the master with both slaves.
-fn reload(t: &mut T, params: &str) -> Res<()> {
+pub(crate) fn reload(t: &mut T, params: &str) -> Res<()> {
     t.ok("rmmod virtio_net")?;
     t.stack.unload_failover(&mut t.vm.guest)?;
     let file = t.stack.failover[0].clone();

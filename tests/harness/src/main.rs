@@ -14,6 +14,7 @@ mod ktap;
 mod links;
 mod logscan;
 mod net;
+mod opendelay;
 mod pcap;
 mod qmp;
 mod reliability;

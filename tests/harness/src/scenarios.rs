@@ -35,6 +35,7 @@ pub const ALL: &[Scenario] = &[
     Scenario { name: "mtu", run: mtu, rust_only: false, topology: true },
     Scenario { name: "unload", run: unload, rust_only: false, topology: true },
     Scenario { name: "link_kind", run: crate::links::link_kind, rust_only: false, topology: true },
+    Scenario { name: "open_delay", run: crate::opendelay::open_delay, rust_only: false, topology: true },
     Scenario { name: "kunit", run: kunit, rust_only: true, topology: false },
     Scenario { name: "two_netdev", run: crate::twonetdev::two_netdev, rust_only: false, topology: false },
     Scenario { name: "mtu_refused", run: crate::badinput::mtu_refused, rust_only: false, topology: true },
