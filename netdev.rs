@@ -80,7 +80,7 @@ pub(crate) mod slot;
 pub(crate) use delayed_work::DelayedWork;
 pub(crate) use device::{AddrLock, NetDev, NetDevRef, Registering, Unregistered};
 pub(crate) use ethtool::{LinkKsettings, StatNames};
-pub(crate) use failover::{FailoverOps, RegisteredOps};
+pub(crate) use failover::{FailoverOps, RegisteredOps, SlaveRxHandler};
 pub(crate) use link::{param_link_kind, LinkKind, LinkOps, LinkRegistration, SlaveInfo};
 pub(crate) use notifier::{InitEvent, NetdevEvent, NetdevNotifier};
 pub(crate) use ops::{counter, Counters, MasterOps, RxHandler, Vtables, NSTATS};

@@ -14,7 +14,7 @@ use crate::{
     master::{link, wake, NetFailover, NetFailoverInfo},
     netdev::{
         dev_err, features as f, netdev_err, netdev_info, FailoverOps, Master, NetDev, NewMaster,
-        PrivFlags, RegisteredOps, Registration, Rtnl, RxHandler, Slot, Unregistered,
+        PrivFlags, RegisteredOps, Registration, Rtnl, SlaveRxHandler, Slot, Unregistered,
     },
     path_stats::path_events,
     policy::{
@@ -94,9 +94,6 @@ impl Drop for NetFailoverGroup {
         }
     }
 }
-
-/// The rx handler for a slave, if any.
-type Rx<'a> = Option<RxHandler<'a>>;
 
 /// The failover ops of every [`NetFailover`] master.
 struct StandbyModel;
@@ -260,10 +257,10 @@ impl FailoverOps for StandbyModel {
         }
     }
 
-    fn slave_handle_frame<'a>(&self, r: &Rtnl, s: &NetDev, d: &'a NetDev) -> Rx<'a> {
+    fn slave_handle_frame<'a>(&self, r: &Rtnl, s: &NetDev, d: &'a NetDev) -> SlaveRxHandler<'a> {
         // The device that shares the master's parent is the standby.
         let m = master(d).ok()?;
-        Some(RxHandler::new(m, s.shares_parent(r, m)))
+        Some(crate::netdev::RxHandler::new(m, s.shares_parent(r, m)))
     }
 
     fn slave_of(&self, _r: &Rtnl, slave: &NetDev, dev: &NetDev) -> bool {

@@ -11,6 +11,10 @@ use core::{
 };
 use kernel::prelude::*;
 
+/// What [`FailoverOps::slave_handle_frame`] gives: the rx handler for a new
+/// slave, if any.
+pub(crate) type SlaveRxHandler<'a> = Option<RxHandler<'a>>;
+
 /// The callbacks of a failover master (`struct failover_ops`), called by the
 /// failover core under RTNL with the slave and the master. Errors of the
 /// `*_pre_*` callbacks mean "not mine" or "refused".
@@ -36,7 +40,7 @@ pub(crate) trait FailoverOps: Send + Sync {
         r: &Rtnl,
         slave: &NetDev,
         master: &'a NetDev,
-    ) -> Option<RxHandler<'a>>;
+    ) -> SlaveRxHandler<'a>;
     /// Whether `slave` is a slave of `master` that these ops registered
     /// (`slave_register` succeeded) and have not unregistered since.
     fn slave_of(&self, r: &Rtnl, slave: &NetDev, master: &NetDev) -> bool;
@@ -155,7 +159,7 @@ impl FailoverOps for COps {
         _r: &Rtnl,
         _slave: &NetDev,
         master: &'a NetDev,
-    ) -> Option<RxHandler<'a>> {
+    ) -> SlaveRxHandler<'a> {
         let f = self
             .table()
             .slave_handle_frame

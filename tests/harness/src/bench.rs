@@ -709,7 +709,9 @@ fn switchover(suite: &Path) -> Res<(String, bool)> {
              TCG, where the e1000e's link-up in the guest dominates a re-plug: its watchdog reports \
              the link on whole-second ticks (`round_jiffies()`), so a re-plug's switch time moves \
              by up to a second with the moment of the plug, on either stack; and each figure is \
-             quantised by the flows' send interval (ping and UDP each every 50 ms).",
+             quantised by the flows' send interval (ping and UDP each every 50 ms), which is all \
+             an unplug's switch takes on both stacks (its median moves within that interval \
+             from run to run). The guest-clock figures above, and the loss, are the check.",
             slower.join("; ")
         );
     }
